@@ -1,0 +1,42 @@
+"""Analyze: tone per segment, prosody per speaker, phrase rules, then the call's flags.
+
+One call in, the same call out with ``tone``, ``prosody``, ``rule_hits``, ``threat_score``,
+``CallTone`` and ``flags`` filled in. The classifier and the rules are loaded once per
+process and reused for every call.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import numpy as np
+
+from . import flags as flags_mod
+from . import prosody, tone
+from .config import FlagOptions, ToneOptions
+from .rules import RuleSet, load_rules
+from .schema import CallTranscript
+
+log = logging.getLogger("pipeline")
+
+
+@functools.lru_cache(maxsize=4)
+def _rules(path: str) -> RuleSet:
+    return load_rules(path or None)
+
+
+def analyze_call(
+    call: CallTranscript, tracks: dict[int, np.ndarray], tone_options: ToneOptions, flag_options: FlagOptions
+) -> None:
+    """Fill in tone, prosody, rule evidence and flags of ``call`` (in place)."""
+    segments = call.segments
+    classifier = tone.get_classifier(tone_options)
+    for segment, scores in zip(segments, classifier.classify(tone.context_texts(segments, tone_options))):
+        segment.tone = scores
+    for segment, measured in zip(segments, prosody.analyze(tracks, segments)):
+        segment.prosody = measured
+    hits = _rules(flag_options.rules).match(segments, call.audio.duration_s)
+    flags_mod.score_segments(segments, hits, flag_options)
+    call.tone = flags_mod.call_tone(segments)
+    call.flags = flags_mod.detect_flags(segments, call.direction, flag_options)

@@ -1,0 +1,132 @@
+"""A batch: how calls are split between workers, how failures are kept, and the batch files.
+
+``write_outputs`` gathers every planned call's result (its transcript.json, or the failure a
+task recorded, or "not processed") and writes summary.csv, flagged.csv and report.html.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import stages
+from .inputs import CallInput
+from .schema import (
+    STATUS_FAILED,
+    STATUS_MISSING,
+    CallTranscript,
+    load_transcript,
+    write_json_atomic,
+)
+from .writers import severity_rank, write_flagged, write_summary
+
+log = logging.getLogger("pipeline")
+
+SUMMARY_CSV = "summary.csv"
+FLAGGED_CSV = "flagged.csv"
+BATCH_REPORT = "report.html"
+FAILURE_JSON = "failure.json"
+
+
+def freeze(call: CallInput) -> dict:
+    """A CallInput as a Luigi DictParameter value."""
+    return {
+        "call_id": call.call_id, "source": call.source, "metadata": dict(call.metadata),
+        "channel_roles": list(call.channel_roles), "direction": call.direction,
+        "warnings": list(call.warnings), "missing": call.missing,
+    }  # fmt: skip
+
+
+def thaw(value: Mapping) -> dict:
+    """Keyword arguments for CallInput back from a (frozen) DictParameter value."""
+    return {
+        "call_id": value["call_id"], "source": value["source"], "metadata": dict(value["metadata"]),
+        "channel_roles": tuple(value["channel_roles"]), "direction": value["direction"],
+        "warnings": list(value["warnings"]), "missing": bool(value["missing"]),
+    }  # fmt: skip
+
+
+def shard(calls: list[CallInput], index: int, count: int) -> list[CallInput]:
+    """Calls for worker ``index`` of ``count``: longest first, dealt round-robin, so workers
+    get about the same amount of audio (file size stands in for duration)."""
+    if count <= 1:
+        return calls
+
+    def size(call: CallInput) -> int:
+        try:
+            return os.path.getsize(call.source)
+        except OSError:
+            return 0
+
+    ordered = sorted(calls, key=lambda c: (-size(c), c.call_id))
+    return ordered[index::count]
+
+
+def record_failure(folder: Path, stage: str, error: BaseException) -> None:
+    """Keep an unexpected failure of a stage where the batch summary will find it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / FAILURE_JSON, {
+            "stage": stage, "error": f"{type(error).__name__}: {error}",
+            "traceback": traceback.format_exception(type(error), error, error.__traceback__)[-3:],
+        })  # fmt: skip
+    except OSError as e:  # the disk that failed may be this one
+        log.error("cannot record failure of %s in %s: %s", stage, folder, e)
+
+
+def clear_failure(folder: Path) -> None:
+    (folder / FAILURE_JSON).unlink(missing_ok=True)
+
+
+def result_of(out_dir: Path, call: CallInput) -> CallTranscript:
+    """What the batch knows of one call: its transcript, or why there is none."""
+    folder = stages.call_dir(out_dir, call.call_id)
+    transcript = folder / stages.TRANSCRIPT_JSON
+    if transcript.exists():
+        return load_transcript(transcript)
+    result = CallTranscript(
+        call_id=call.call_id, source=call.source, metadata=dict(call.metadata), direction=call.direction
+    )
+    failure = folder / FAILURE_JSON
+    if call.missing:
+        result.status, result.error = STATUS_MISSING, f"file not found: {call.source}"
+    elif failure.exists():
+        info = json.loads(failure.read_text(encoding="utf-8"))
+        result.status, result.error = STATUS_FAILED, f"{info['stage']}: {info['error']}"
+    else:
+        result.status, result.error = STATUS_FAILED, "not processed (the run was stopped or a worker died)"
+    return result
+
+
+def collect(out_dir: Path, calls: list[CallInput]) -> list[CallTranscript]:
+    return [result_of(out_dir, c) for c in calls]
+
+
+def outputs_current(out_dir: Path, calls: list[CallInput]) -> bool:
+    """True when summary.csv is newer than every call's transcript.json."""
+    summary = out_dir / SUMMARY_CSV
+    if not summary.exists():
+        return False
+    written = summary.stat().st_mtime
+    for call in calls:
+        transcript = stages.call_dir(out_dir, call.call_id) / stages.TRANSCRIPT_JSON
+        if not transcript.exists() or transcript.stat().st_mtime > written:
+            return False
+    return True
+
+
+def write_outputs(out_dir: Path, calls: list[CallInput], run_info: dict) -> list[CallTranscript]:
+    """summary.csv, flagged.csv and report.html for ``calls``; returns their results."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = collect(out_dir, calls)
+    results.sort(key=lambda r: (severity_rank(r), r.source))
+    write_summary(out_dir / SUMMARY_CSV, results)
+    write_flagged(out_dir / FLAGGED_CSV, results)
+    from .report import write_batch_report
+
+    write_batch_report(out_dir, results, run_info)
+    return results

