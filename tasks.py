@@ -23,7 +23,7 @@ import luigi
 
 from pipeline import batch, stages
 from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
-from pipeline.inputs import CallInput, plan_batch
+from pipeline.inputs import CallInput
 from pipeline.locking import call_lock
 
 
@@ -183,6 +183,9 @@ class CallBatch(luigi.WrapperTask):
 
     ``shard``/``shards`` split the batch between processes that each run their own local
     scheduler; with a central scheduler every process takes the whole batch (shards=1).
+    ``part``/``part_size`` cut a process's share into parts built one after another: Luigi's
+    scheduler costs grow with the square of the pending tasks, so thousands of files are
+    scheduled a few dozen at a time (part_size 0 = all at once).
     """
 
     inputs = luigi.ListParameter(default=[])
@@ -190,10 +193,15 @@ class CallBatch(luigi.WrapperTask):
     manifest = luigi.Parameter(default="")
     shard = luigi.IntParameter(default=0, significant=False)
     shards = luigi.IntParameter(default=1, significant=False)
+    part = luigi.IntParameter(default=0, significant=False)
+    part_size = luigi.IntParameter(default=0, significant=False)
 
     def calls(self) -> list[CallInput]:
-        planned, _ = plan_batch(list(self.inputs), self.manifest or None)
-        return batch.shard(planned, self.shard, self.shards)
+        planned, _ = batch.plan(tuple(self.inputs), self.manifest)
+        mine = batch.shard(planned, self.shard, self.shards)
+        if self.part_size:
+            mine = mine[self.part * self.part_size : (self.part + 1) * self.part_size]
+        return mine
 
     def requires(self):
         return [
@@ -218,5 +226,5 @@ class BatchReport(luigi.Task):
         return batch.outputs_current(Path(self.out_dir), self.requires().calls())
 
     def run(self):
-        planned, problems = plan_batch(list(self.inputs), self.manifest or None)
+        planned, problems = batch.plan(tuple(self.inputs), self.manifest)
         batch.write_outputs(Path(self.out_dir), planned, run_info={"problems": problems})

@@ -6,6 +6,7 @@ task recorded, or "not processed") and writes summary.csv, flagged.csv and repor
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import stages
-from .inputs import CallInput
+from .inputs import CallInput, plan_batch
 from .schema import (
     STATUS_FAILED,
     STATUS_MISSING,
@@ -30,6 +31,15 @@ SUMMARY_CSV = "summary.csv"
 FLAGGED_CSV = "flagged.csv"
 BATCH_REPORT = "report.html"
 FAILURE_JSON = "failure.json"
+
+
+PART_SIZE = 40  # calls scheduled per luigi.build (Luigi's scheduling grows with pending tasks squared)
+
+
+@functools.lru_cache(maxsize=8)
+def plan(inputs: tuple[str, ...], manifest: str) -> tuple[list[CallInput], list[str]]:
+    """The batch's calls, planned once per process (the parts of a batch share it)."""
+    return plan_batch(list(inputs), manifest or None)
 
 
 def freeze(call: CallInput) -> dict:

@@ -128,13 +128,13 @@ def _check(args: argparse.Namespace) -> None:
 def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     """Run the batch; returns (exit code, results, run info)."""
     from . import batch
-    from .inputs import ManifestError, plan_batch
+    from .inputs import ManifestError
     from .runner import RunSpec, parse_scheduler, run_in_process, run_workers
 
     try:
         _check(args)
         host, port = parse_scheduler(args.scheduler_host) if args.scheduler_host else ("", 0)
-        calls, problems = plan_batch(args.inputs, args.manifest)
+        calls, problems = batch.plan(tuple(args.inputs), args.manifest or "")
     except (ValueError, ManifestError) as e:
         print(f"callqa: error: {e}", file=sys.stderr)
         return EXIT_USAGE, [], {}

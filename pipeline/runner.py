@@ -73,23 +73,31 @@ def run_in_process(spec: RunSpec) -> WorkerStats:
     import luigi
 
     import tasks
-    from pipeline import transcribe
+    from pipeline import batch, transcribe
 
     apply_settings(spec.settings)
     started = time.perf_counter()
     loads_before = len(transcribe.MODEL_LOADS)
-    target = tasks.CallBatch(
-        inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, shard=spec.shard, shards=spec.shards
-    )
+    calls, _ = batch.plan(tuple(spec.inputs), spec.manifest)
+    mine = len(batch.shard(calls, spec.shard, spec.shards))
     kwargs = {"workers": 1, "log_level": "WARNING", "detailed_summary": True}
     if spec.scheduler_host:
         kwargs.update(scheduler_host=spec.scheduler_host, scheduler_port=spec.scheduler_port)
     else:
         kwargs["local_scheduler"] = True
-    result = luigi.build([target], **kwargs)
+    ok = True
+    parts = max(1, -(-mine // batch.PART_SIZE))
+    for part in range(parts):
+        target = tasks.CallBatch(
+            inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, shard=spec.shard,
+            shards=spec.shards, part=part, part_size=batch.PART_SIZE,
+        )  # fmt: skip
+        result = luigi.build([target], **kwargs)
+        ok = ok and bool(result.scheduling_succeeded)
+        log.info("part %d/%d of this worker's %d calls done", part + 1, parts, mine)
     return WorkerStats(
         worker=spec.worker_name,
-        ok=bool(result.scheduling_succeeded),
+        ok=ok,
         model_loads=len(transcribe.MODEL_LOADS) - loads_before,
         tasks_seconds=round(time.perf_counter() - started, 3),
     )

@@ -1,0 +1,1355 @@
+"""Static HTML pages for QA reviewers: one per batch, one per call.
+
+The pages open from disk with no server and fetch nothing: CSS, JavaScript and the timeline
+SVG are inline, and every link is relative, so an output folder can be moved or zipped. A
+Content-Security-Policy allows only the page's own nonce-tagged script, so text that slips
+through escaping still cannot run. JavaScript only adds filters, search and audio seeking;
+without it the pages read the same.
+
+- ``write_batch_report(out_dir, calls, run_info)`` -> ``out_dir/report.html``: run header,
+  flagged calls first (most severe first), the other calls, files that failed, and a table
+  per agent; filters by severity, flag type, direction, agent, tone and status, and a search
+  over the transcripts.
+- ``write_call_report(call_dir, call)`` -> ``call_dir/report.html``: metadata, flags and
+  their evidence, a timeline (who speaks when, silences, loudness, threat score), the
+  transcript as turns; times and flagged phrases seek the audio player.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import secrets
+import urllib.parse
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .schema import (
+    AGENT,
+    CUSTOMER,
+    SEVERITIES,
+    SPEAKER_ROLES,
+    STATUS_OK,
+    TONE_LABELS,
+    CallTranscript,
+    Evidence,
+    Flag,
+    Segment,
+    Word,
+)
+
+REPORT_NAME = "report.html"
+SILENCE_GAP_S = 2.0  # seconds of nobody speaking that the timeline marks as a gap
+QUOTE_CHARS = 180  # characters of an evidence quote shown in the batch table
+LOUDNESS_FLOOR_DBFS = -60.0  # dBFS drawn as an empty loudness bar
+THREAT_CHIP_MIN = 0.25  # threat score from which a segment shows its score in the transcript
+OVERLAP_MIN_S = 0.3  # seconds one party must talk over the other to count as interruption
+
+AGENT_KEYS = ("agent", "agent_name", "agent_id", "rep", "representative", "employee")
+CUSTOMER_KEYS = ("customer", "customer_name", "customer_id", "caller", "client")
+FLAG_LABELS = {
+    "threatening_outbound": "Threatening outbound",
+    "abusive_caller": "Abusive caller",
+    "hostile_agent": "Hostile agent",
+}
+NO_AGENT = "(no agent)"
+
+
+# --------------------------------------------------------------------------- public
+
+
+def write_call_report(call_dir: Path, call: CallTranscript, batch_report: str = "../../" + REPORT_NAME) -> Path:
+    """Write ``call_dir/report.html`` for one call, atomically; returns its path."""
+    path = Path(call_dir) / REPORT_NAME
+    _write_atomic(path, render_call_page(call, batch_report))
+    return path
+
+
+def write_batch_report(out_dir: Path, calls: list[CallTranscript], run_info: dict) -> Path:
+    """Write ``out_dir/report.html`` over a batch of calls, atomically; returns its path."""
+    path = Path(out_dir) / REPORT_NAME
+    _write_atomic(path, render_batch_page(calls, run_info, Path(out_dir)))
+    return path
+
+
+def render_call_page(call: CallTranscript, batch_report: str = "../../" + REPORT_NAME) -> str:
+    """The HTML of one call's page."""
+    nonce = secrets.token_urlsafe(16)
+    worst = call.worst_flag()
+    title = f"{call.call_id} · callqa"
+    head = _call_header(call, worst, batch_report)
+    if call.status != STATUS_OK:
+        body = _failure_notice(call) + _details_panel(call)
+    else:
+        body = (
+            _flags_section(call)
+            + _timeline_section(call)
+            + '<div class="cols"><section class="transcript-col">'
+            + "<h2>Transcript</h2>"
+            + _transcript(call)
+            + '</section><aside class="side">'
+            + _stats_panel(call)
+            + _tone_panel(call)
+            + _details_panel(call)
+            + "</aside></div>"
+        )
+    return _page(title, nonce, head, body, CALL_JS, "call-page")
+
+
+def render_batch_page(calls: list[CallTranscript], run_info: dict, out_dir: Path | None = None) -> str:
+    """The HTML of the batch page; ``out_dir`` lets failed calls link to pages that exist."""
+    nonce = secrets.token_urlsafe(16)
+    ok = [c for c in calls if c.status == STATUS_OK]
+    flagged = sorted((c for c in ok if c.flags), key=_severity_key)
+    others = sorted((c for c in ok if not c.flags), key=_quiet_key)
+    failed = sorted((c for c in calls if c.status != STATUS_OK), key=lambda c: c.call_id)
+    head = _batch_header(calls, flagged, failed, run_info)
+    body = (
+        _filters(calls)
+        + _section("flagged", "Flagged calls", len(flagged), _flagged_table(flagged))
+        + _section("others", "Other calls", len(others), _others_table(others))
+        + _section("failed", "Files that could not be processed", len(failed), _failed_table(failed, out_dir))
+        + _section("agents", "Agents", len(_agents(calls)), _agent_table(calls))
+        + _json_script("call-text", {c.call_id: _search_text(c) for c in calls})
+    )
+    return _page("callqa report", nonce, head, body, BATCH_JS, "batch-page")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def esc(value: Any) -> str:
+    """Text safe in HTML content and in quoted attributes."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _href(*parts: str, fragment: str = "") -> str:
+    """A relative link from path parts, each URL-quoted, then HTML-escaped."""
+    url = "/".join(urllib.parse.quote(p, safe="") for p in parts)
+    return esc(url + (f"#{fragment}" if fragment else ""))
+
+
+def _json_script(element_id: str, data: Any) -> str:
+    """JSON in a non-executed script block; ``<``, ``>`` and ``&`` cannot end it."""
+    text = json.dumps(data, ensure_ascii=False)
+    for ch, sub in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, sub)
+    return f'<script type="application/json" id="{esc(element_id)}">{text}</script>'
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``."""
+    s = max(0, int(seconds))
+    h, m, s = s // 3600, s // 60 % 60, s % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    if seconds >= 60:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{seconds:.1f} s"
+
+
+def _meta(call: CallTranscript, keys: Iterable[str]) -> str:
+    lower = {k.lower(): v for k, v in call.metadata.items()}
+    for key in keys:
+        if str(lower.get(key, "")).strip():
+            return str(lower[key]).strip()
+    return ""
+
+
+def _agent(call: CallTranscript) -> str:
+    return _meta(call, AGENT_KEYS)
+
+
+def _customer(call: CallTranscript) -> str:
+    return _meta(call, CUSTOMER_KEYS)
+
+
+def _tone(call: CallTranscript) -> str:
+    return call.tone.label if call.tone else ""
+
+
+def _severity(call: CallTranscript) -> str:
+    worst = call.worst_flag()
+    return worst.severity if worst else "none"
+
+
+def _rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def _severity_key(call: CallTranscript) -> tuple:
+    worst = call.worst_flag()
+    assert worst is not None
+    return (-_rank(worst.severity), -worst.score, call.call_id)
+
+
+def _quiet_key(call: CallTranscript) -> tuple:
+    threat = call.tone.max_threat_score if call.tone else 0.0
+    return (-threat, call.call_id)
+
+
+def _flag_label(kind: str) -> str:
+    return FLAG_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def _words(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+def _badge(severity: str, text: str | None = None) -> str:
+    if severity not in SEVERITIES:
+        return '<span class="badge sev-none">—</span>'
+    return f'<span class="badge sev-{severity}">{esc(text or severity)}</span>'
+
+
+def _tone_chip(label: str) -> str:
+    if not label:
+        return '<span class="muted">—</span>'
+    cls = label if label in TONE_LABELS else "other"
+    return f'<span class="tone tone-{cls}">{esc(label)}</span>'
+
+
+def _best_evidence(flag: Flag) -> Evidence | None:
+    return max(flag.evidence, key=lambda e: e.score) if flag.evidence else None
+
+
+def _call_link(call: CallTranscript, fragment: str = "") -> str:
+    return _href("calls", call.call_id, REPORT_NAME, fragment=fragment)
+
+
+def _search_text(call: CallTranscript) -> str:
+    parts = [call.call_id, call.source, call.error, *map(str, call.metadata.values())]
+    parts += [f.reason for f in call.flags]
+    parts += [s.text for s in call.segments]
+    return " ".join(p for p in parts if p)
+
+
+def _page(title: str, nonce: str, head: str, body: str, js: str, cls: str) -> str:
+    csp = (
+        "default-src 'none'; "
+        f"script-src 'nonce-{nonce}'; "
+        "style-src 'unsafe-inline'; "
+        "img-src data:; "
+        "media-src 'self' file:; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+        f'<body class="{cls}">{head}<main>{body}</main>'
+        f'<script nonce="{nonce}">{js}</script></body></html>\n'
+    )
+
+
+# --------------------------------------------------------------------------- batch page
+
+
+def _batch_header(
+    calls: list[CallTranscript],
+    flagged: list[CallTranscript],
+    failed: list[CallTranscript],
+    run_info: dict,
+) -> str:
+    hours = sum(c.audio.duration_s for c in calls if c.status == STATUS_OK) / 3600
+    by_sev = {s: sum(1 for c in flagged if _severity(c) == s) for s in SEVERITIES}
+    sev_chips = " ".join(_badge(s, f"{by_sev[s]} {s}") for s in reversed(SEVERITIES) if by_sev[s])
+    stats = [
+        ("Files", f"{len(calls)}"),
+        ("Audio", f"{hours:.2f} h" if hours >= 1 else _duration(hours * 3600)),
+        ("Flagged", f'{len(flagged)} <span class="chips">{sev_chips}</span>'),
+        ("Failed", f'<span class="{"bad" if failed else ""}">{len(failed)}</span>'),
+    ]
+    stat_html = "".join(
+        f'<div class="stat" id="stat-{esc(k.lower())}"><span class="k">{esc(k)}</span><span class="v">{v}</span></div>'
+        for k, v in stats
+    )
+    return (
+        '<header class="top"><div class="brand"><h1>Call QA report</h1>'
+        f'<div class="muted small">{_run_when(run_info)}</div></div>'
+        f'<div class="stats">{stat_html}</div></header>'
+        f"{_run_details(run_info)}"
+    )
+
+
+def _run_when(run_info: dict) -> str:
+    started, finished = run_info.get("started_at"), run_info.get("finished_at")
+    parts = []
+    if started:
+        parts.append(f"started {esc(started)}")
+    if finished:
+        parts.append(f"finished {esc(finished)}")
+    if isinstance(run_info.get("wall_s"), (int, float)):
+        parts.append(f"took {esc(_duration(run_info['wall_s']))}")
+    if not parts:
+        parts.append(f"written {esc(datetime.now().astimezone().isoformat(timespec='seconds'))}")
+    return " · ".join(parts)
+
+
+def _run_details(run_info: dict) -> str:
+    shown = ("engine", "model", "compute_type", "beam_size", "workers", "redact", "version")
+    skip = {"started_at", "finished_at", "wall_s", "options"}
+    items = [(k, run_info[k]) for k in shown if k in run_info]
+    items += [(k, v) for k, v in run_info.items() if k not in shown and k not in skip]
+    chips = "".join(
+        f'<span class="kv"><span class="k">{esc(_words(k))}</span> <span class="v">{esc(_fmt_value(v))}</span></span>'
+        for k, v in items
+    )
+    options = run_info.get("options") or {}
+    if isinstance(options, dict) and options:
+        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(_fmt_value(v))}</td></tr>" for k, v in sorted(options.items()))
+        chips += (
+            f'<details class="options"><summary>all options</summary><table class="kvtable">{rows}</table></details>'
+        )
+    return f'<div class="run" id="run-info">{chips}</div>' if chips else ""
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return "" if value is None else str(value)
+
+
+def _filters(calls: list[CallTranscript]) -> str:
+    sev_options = [("flagged", "any flag")] + [(s, s) for s in reversed(SEVERITIES)]
+    sev_options.append(("none", "not flagged"))
+    kinds = sorted({f.type for c in calls for f in c.flags})
+    controls = [
+        ("filter-severity", "Severity", sev_options),
+        ("filter-flag", "Flag", [(k, _flag_label(k)) for k in kinds]),
+        ("filter-direction", "Direction", _options(c.direction for c in calls)),
+        ("filter-agent", "Agent", _options(_agent(c) or NO_AGENT for c in calls)),
+        ("filter-tone", "Tone", _options(_tone(c) for c in calls if _tone(c))),
+        ("filter-status", "Status", _options(c.status for c in calls)),
+    ]
+    selects = "".join(
+        f'<label>{esc(label)} <select id="{cid}" data-key="{cid[7:]}">'
+        '<option value="">all</option>'
+        + "".join(f'<option value="{esc(v)}">{esc(t)}</option>' for v, t in opts)
+        + "</select></label>"
+        for cid, label, opts in controls
+    )
+    return (
+        '<div class="filters" id="filters" role="search">'
+        '<input type="search" id="search" placeholder="Search transcripts, names, files…"'
+        ' aria-label="Search transcripts">'
+        f"{selects}"
+        '<button type="button" id="filter-reset">Reset</button>'
+        '<span class="muted" id="filter-count"></span></div>'
+    )
+
+
+def _options(values: Iterable[str]) -> list[tuple[str, str]]:
+    return [(v, _words(v)) for v in sorted(set(values)) if v]
+
+
+def _section(key: str, title: str, count: int, table: str) -> str:
+    return (
+        f'<section class="block" id="section-{key}"><h2>{esc(title)} '
+        f'<span class="count" data-total="{count}">{count}</span></h2>{table}</section>'
+    )
+
+
+def _row_attrs(call: CallTranscript) -> str:
+    worst = call.worst_flag()
+    attrs = {
+        "class": f"call-row sev-row-{_severity(call)}",
+        "data-call-id": call.call_id,
+        "data-severity": _severity(call),
+        "data-score": f"{worst.score:.3f}" if worst else "0",
+        "data-flags": " ".join(sorted({f.type for f in call.flags})),
+        "data-direction": call.direction,
+        "data-agent": _agent(call) or NO_AGENT,
+        "data-tone": _tone(call),
+        "data-status": call.status,
+    }
+    return " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
+
+
+def _people_cells(call: CallTranscript) -> str:
+    agent, customer = _agent(call), _customer(call)
+    return (
+        f'<td class="dir">{esc(_words(call.direction))}</td>'
+        f'<td class="agent">{esc(agent) if agent else _DASH}</td>'
+        f'<td class="customer">{esc(customer) if customer else _DASH}</td>'
+        f'<td class="num" data-v="{call.audio.duration_s:.1f}">'
+        f"{esc(_clock(call.audio.duration_s))}</td>"
+    )
+
+
+_DASH = '<span class="muted">—</span>'
+_EMPTY = '<p class="empty">None.</p>'
+
+
+def _thead(head: tuple[str, ...], numeric: set[str]) -> str:
+    """Column titles; JavaScript sorts a column by its cells' ``data-v`` or text."""
+    cells = "".join(
+        f'<th class="num" data-sort="num">{esc(t)}</th>' if t in numeric else f'<th data-sort="text">{esc(t)}</th>'
+        for t in head
+    )
+    return f"<thead><tr>{cells}</tr></thead>"
+
+
+def _table(head: tuple[str, ...], numeric: set[str], rows: list[str], table_id: str) -> str:
+    if not rows:
+        return _EMPTY
+    return (
+        f'<table class="calls" id="{table_id}">{_thead(head, numeric)}'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        '<p class="empty nomatch" hidden>No call matches the filters.</p>'
+    )
+
+
+FLAGGED_HEAD = (
+    "Severity",
+    "Score",
+    "Call",
+    "Direction",
+    "Agent",
+    "Customer",
+    "Length",
+    "Tone",
+    "Flag",
+    "Threat",
+    "Evidence",
+)
+OTHERS_HEAD = ("Call", "Direction", "Agent", "Customer", "Length", "Tone", "Max threat", "Words", "Language")
+AGENTS_HEAD = ("Agent", "Calls", "Flagged", "Flag rate", "Worst severity", "Audio", "Failed")
+NUMERIC = {"Score", "Length", "Max threat", "Words", "Calls", "Flagged", "Flag rate", "Audio", "Failed"}
+
+
+def _flagged_table(calls: list[CallTranscript]) -> str:
+    return _table(FLAGGED_HEAD, NUMERIC, [_flagged_row(c) for c in calls], "flagged-table")
+
+
+def _flagged_row(call: CallTranscript) -> str:
+    worst = call.worst_flag()
+    assert worst is not None
+    kinds = sorted({f.type for f in call.flags}, key=lambda k: k != worst.type)
+    more = f' <span class="muted">+{len(call.flags) - 1}</span>' if len(call.flags) > 1 else ""
+    ev = _best_evidence(worst)
+    if ev:
+        quote = ev.text if len(ev.text) <= QUOTE_CHARS else ev.text[:QUOTE_CHARS] + "…"
+        frag = f"t={ev.start:.2f}"
+        evidence = (
+            f'<a class="ts" href="{_call_link(call, frag)}">{esc(_clock(ev.start))}</a> '
+            f'<a class="quote" href="{_call_link(call, frag)}" title="{esc(worst.reason)}">'
+            f"“{esc(quote)}”</a>"
+            f' <span class="muted small">{esc(_words(ev.speaker))}, {esc(ev.fired_by)}</span>'
+        )
+    else:
+        evidence = esc(worst.reason) or _DASH
+    return (
+        f"<tr {_row_attrs(call)}>"
+        f'<td data-v="{_rank(worst.severity)}">{_badge(worst.severity)}</td>'
+        f'<td class="num" data-v="{worst.score:.3f}">{worst.score:.2f}</td>'
+        f'<td class="call"><a href="{_call_link(call)}">{esc(call.call_id)}</a></td>'
+        f"{_people_cells(call)}"
+        f"<td>{_tone_chip(_tone(call))}</td>"
+        f'<td class="flag">{", ".join(esc(_flag_label(k)) for k in kinds)}{more}</td>'
+        f"<td>{esc(_words(worst.threat_type)) or _DASH}</td>"
+        f'<td class="evidence">{evidence}</td></tr>'
+    )
+
+
+def _others_table(calls: list[CallTranscript]) -> str:
+    return _table(OTHERS_HEAD, NUMERIC, [_other_row(c) for c in calls], "others-table")
+
+
+def _other_row(call: CallTranscript) -> str:
+    threat = call.tone.max_threat_score if call.tone else 0.0
+    return (
+        f"<tr {_row_attrs(call)}>"
+        f'<td class="call"><a href="{_call_link(call)}">{esc(call.call_id)}</a></td>'
+        f"{_people_cells(call)}"
+        f"<td>{_tone_chip(_tone(call))}</td>"
+        f'<td class="num" data-v="{threat:.3f}">{_meter(threat)}</td>'
+        f'<td class="num" data-v="{call.words}">{call.words}</td>'
+        f"<td>{esc(call.language or call.asr.language) or _DASH}</td></tr>"
+    )
+
+
+def _meter(value: float, level: str = "") -> str:
+    """A small bar for a 0..1 value; coloured by threat level unless ``level`` is given."""
+    pct = max(0.0, min(1.0, value)) * 100
+    level = level or ("hi" if value >= 0.5 else "mid" if value >= 0.25 else "lo")
+    return (
+        f'<span class="meter" title="{value:.2f}"><span class="fill {level}" '
+        f'style="width:{pct:.0f}%"></span></span> {value:.2f}'
+    )
+
+
+def _failed_table(calls: list[CallTranscript], out_dir: Path | None) -> str:
+    rows = []
+    for call in calls:
+        page = out_dir is not None and (out_dir / "calls" / call.call_id / REPORT_NAME).exists()
+        name = esc(call.source or call.call_id)
+        if page:
+            name = f'<a href="{_call_link(call)}">{name}</a>'
+        rows.append(
+            f'<tr {_row_attrs(call)}><td class="file">{name}</td>'
+            f'<td><span class="status status-bad">{esc(call.status)}</span></td>'
+            f'<td class="error">{esc(call.error) or _DASH}</td></tr>'
+        )
+    return _table(("File", "Status", "Message"), set(), rows, "failed-table")
+
+
+def _agents(calls: list[CallTranscript]) -> dict[str, list[CallTranscript]]:
+    groups: dict[str, list[CallTranscript]] = {}
+    for call in calls:
+        groups.setdefault(_agent(call) or NO_AGENT, []).append(call)
+    return groups
+
+
+def _agent_table(calls: list[CallTranscript]) -> str:
+    stats = []
+    for agent, group in _agents(calls).items():
+        flagged = [c for c in group if c.flags]
+        worst = max((_severity(c) for c in flagged), key=_rank, default="none")
+        stats.append((agent, group, flagged, worst))
+    stats.sort(key=lambda s: (-_rank(s[3]), -len(s[2]), s[0]))
+    rows = []
+    for agent, group, flagged, worst in stats:
+        audio = sum(c.audio.duration_s for c in group)
+        failed = sum(1 for c in group if c.status != STATUS_OK)
+        rate = len(flagged) / len(group)
+        rows.append(
+            f'<tr class="agent-row" data-agent="{esc(agent)}" data-calls="{len(group)}" '
+            f'data-flagged="{len(flagged)}" data-worst="{esc(worst)}">'
+            f'<td><a href="#" class="agent-link">{esc(agent)}</a></td>'
+            f'<td class="num">{len(group)}</td><td class="num">{len(flagged)}</td>'
+            f'<td class="num" data-v="{rate:.3f}">{rate:.0%}</td>'
+            f'<td data-v="{_rank(worst)}">{_badge(worst)}</td>'
+            f'<td class="num" data-v="{audio:.1f}">{esc(_clock(audio))}</td>'
+            f'<td class="num">{failed or ""}</td></tr>'
+        )
+    if not rows:
+        return _EMPTY
+    return (
+        f'<table class="agents" id="agent-table">{_thead(AGENTS_HEAD, NUMERIC)}<tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+# --------------------------------------------------------------------------- call page
+
+
+def _call_header(call: CallTranscript, worst: Flag | None, batch_report: str) -> str:
+    audio = call.audio.converted
+    player = (
+        f'<audio controls id="player" preload="metadata" src="{_href(*audio.split("/"))}"></audio>'
+        if audio and call.status == STATUS_OK
+        else '<span class="muted">no audio</span>'
+    )
+    sev = _badge(worst.severity, f"{worst.severity} · {worst.score:.2f}") if worst else ""
+    status = "" if call.status == STATUS_OK else f'<span class="status status-bad">{esc(call.status)}</span>'
+    bits = [_words(call.direction), _agent(call), _customer(call)]
+    sub = " · ".join(esc(b) for b in bits if b and b != "unknown")
+    links = (
+        f'<a id="link-batch" href="{esc(urllib.parse.quote(batch_report))}">← All calls</a>'
+        f'<a id="link-json" href="{_href("transcript.json")}">transcript.json</a>'
+        f'<a id="link-vtt" href="{_href("transcript.vtt")}">transcript.vtt</a>'
+    )
+    return (
+        '<header class="top call-top">'
+        f'<nav class="links">{links}</nav>'
+        f'<div class="brand"><h1>{esc(call.call_id)} {sev} {status}</h1>'
+        f'<div class="muted small">{sub}</div></div>'
+        f'<div class="playerbox">{player}</div></header>'
+    )
+
+
+def _ts(start: float, audio: str, extra: str = "") -> str:
+    """A time that seeks the player; without JavaScript it opens the audio at that time."""
+    href = _href(*audio.split("/"), fragment=f"t={start:.2f}") if audio else "#"
+    cls = f"ts {extra}".strip()
+    return f'<a class="{cls}" href="{href}" data-start="{start:.3f}">{esc(_clock(start))}</a>'
+
+
+def _failure_notice(call: CallTranscript) -> str:
+    return (
+        '<section class="block failure" id="failure"><h2>This file could not be processed</h2>'
+        f'<p><span class="status status-bad">{esc(call.status)}</span> '
+        f'<span class="error">{esc(call.error)}</span></p></section>'
+    )
+
+
+def _flags_section(call: CallTranscript) -> str:
+    if not call.flags:
+        return '<section class="block" id="flags"><h2>Flags</h2><p class="empty">No flags on this call.</p></section>'
+    flags = sorted(call.flags, key=lambda f: (-_rank(f.severity), -f.score))
+    return (
+        f'<section class="block" id="flags"><h2>Flags <span class="count">{len(flags)}</span>'
+        f"</h2>{''.join(_flag_card(f, call.audio.converted) for f in flags)}</section>"
+    )
+
+
+def _flag_card(flag: Flag, audio: str) -> str:
+    facts = [
+        ("score", f"{flag.score:.2f}"),
+        ("by", _words(flag.speaker)),
+        ("direction", _words(flag.direction)),
+        ("fired by", flag.fired_by),
+        ("threat", _words(flag.threat_type)),
+    ]
+    fact_html = "".join(
+        f'<span class="kv"><span class="k">{esc(k)}</span> <span class="v">{esc(v)}</span></span>'
+        for k, v in facts
+        if v
+    )
+    rows = "".join(
+        f"<tr><td>{_ts(ev.start, audio)}</td>"
+        f'<td class="spk spk-{esc(ev.speaker)}">{esc(_words(ev.speaker))}</td>'
+        f'<td><span class="flagged sev-text-{flag.severity}" data-start="{ev.start:.3f}" '
+        f'title="{esc(flag.reason)}">{esc(ev.text)}</span></td>'
+        f"<td>{esc(ev.fired_by)}</td>"
+        f'<td class="rules">{esc(", ".join(ev.rules)) or _DASH}</td>'
+        f'<td class="num">{ev.model_score:.2f}</td><td class="num">{ev.score:.2f}</td></tr>'
+        for ev in sorted(flag.evidence, key=lambda e: e.start)
+    )
+    table = (
+        '<table class="evidence"><thead><tr><th>Time</th><th>Speaker</th><th>Evidence</th>'
+        '<th>Fired by</th><th>Rules</th><th class="num">Model</th><th class="num">Score</th>'
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else ""
+    )
+    return (
+        f'<div class="flag-card sev-border-{esc(flag.severity)}" data-flag="{esc(flag.type)}" '
+        f'data-severity="{esc(flag.severity)}">'
+        f'<div class="flag-head">{_badge(flag.severity)} <strong>{esc(_flag_label(flag.type))}'
+        f"</strong> {fact_html}</div>"
+        f'<p class="reason">{esc(flag.reason)}</p>{table}</div>'
+    )
+
+
+def _speakers(call: CallTranscript) -> list[str]:
+    present = {s.speaker for s in call.segments}
+    order = [r for r in SPEAKER_ROLES if r in present]
+    return order + sorted(present - set(order))
+
+
+def _talk(call: CallTranscript) -> dict[str, float]:
+    """Seconds of speech per speaker."""
+    talk: dict[str, float] = {}
+    for seg in call.segments:
+        talk[seg.speaker] = talk.get(seg.speaker, 0.0) + max(0.0, seg.end - seg.start)
+    return talk
+
+
+def _gaps(call: CallTranscript) -> list[tuple[float, float]]:
+    """Stretches of at least ``SILENCE_GAP_S`` where nobody speaks, the call's ends included."""
+    spans = sorted((s.start, s.end) for s in call.segments if s.end > s.start)
+    end_of_call = max([call.audio.duration_s] + [e for _, e in spans])
+    gaps, cursor = [], 0.0
+    for start, end in [*spans, (end_of_call, end_of_call)]:
+        if start - cursor >= SILENCE_GAP_S:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    return gaps
+
+
+def _interruptions(call: CallTranscript) -> dict[str, int]:
+    """Times each speaker started talking while another had been talking for a while."""
+    counts: dict[str, int] = {}
+    latest: dict[str, Segment] = {}  # per speaker, the segment that ends last so far
+    for seg in sorted(call.segments, key=lambda s: s.start):
+        if any(
+            spk != seg.speaker and other.start + OVERLAP_MIN_S <= seg.start and other.end - seg.start >= OVERLAP_MIN_S
+            for spk, other in latest.items()
+        ):
+            counts[seg.speaker] = counts.get(seg.speaker, 0) + 1
+        if seg.speaker not in latest or seg.end > latest[seg.speaker].end:
+            latest[seg.speaker] = seg
+    return counts
+
+
+def _stats_panel(call: CallTranscript) -> str:
+    talk, gaps = _talk(call), _gaps(call)
+    total = max(call.audio.duration_s, 1e-9)
+    interrupts = _interruptions(call)
+    rows = []
+    for spk in _speakers(call):
+        share = talk.get(spk, 0.0) / total
+        rows.append(
+            f'<tr><th><span class="dot spk-{esc(spk)}"></span>{esc(_words(spk))} talk</th>'
+            f"<td>{esc(_clock(talk.get(spk, 0.0)))} ({share:.0%})"
+            + (f", talks over the other {interrupts[spk]}×" if interrupts.get(spk) else "")
+            + "</td></tr>"
+        )
+    silent = sum(b - a for a, b in gaps)
+    longest = max((b - a for a, b in gaps), default=0.0)
+    rows.append(
+        f"<tr><th>Silence ≥ {SILENCE_GAP_S:g} s</th><td>{esc(_clock(silent))} in {len(gaps)} "
+        f"gaps, longest {longest:.1f} s</td></tr>"
+    )
+    return f'<section class="panel" id="stats"><h3>Conversation</h3><table class="kvtable">{"".join(rows)}</table></section>'
+
+
+def _tone_panel(call: CallTranscript) -> str:
+    if not call.tone:
+        return ""
+    bars = "".join(
+        f"<tr><th>{_tone_chip(label)}</th><td>{_meter(call.tone.scores.get(label, 0.0), 'tone-' + label)}</td></tr>"
+        for label in TONE_LABELS
+        if label in call.tone.scores
+    )
+    by_spk = "".join(
+        f"<tr><th>{esc(_words(spk))}</th><td>{_tone_chip(label)}</td></tr>"
+        for spk, label in call.tone.by_speaker.items()
+    )
+    return (
+        '<section class="panel" id="tone"><h3>Tone</h3><table class="kvtable">'
+        f"<tr><th>call</th><td>{_tone_chip(call.tone.label)}</td></tr>{by_spk}"
+        f"<tr><th>max threat</th><td>{_meter(call.tone.max_threat_score)}</td></tr>"
+        f'</table><table class="kvtable small">{bars}</table></section>'
+    )
+
+
+def _join(*parts: Any) -> str:
+    return " · ".join(str(p) for p in parts if p)
+
+
+def _details_panel(call: CallTranscript) -> str:
+    a, asr = call.audio, call.asr
+    facts = [
+        ("source", call.source),
+        ("status", call.status),
+        ("direction", _words(call.direction)),
+        ("duration", _duration(a.duration_s) if a.duration_s else ""),
+        ("language", call.language or asr.language),
+        ("audio", _join(a.format, a.codec, a.sample_rate and f"{a.sample_rate} Hz", a.channels and f"{a.channels} ch")),
+        ("tracks", ", ".join(f"ch{t.channel} {t.speaker} ({t.status})" for t in a.tracks)),
+        ("asr", _join(asr.engine, asr.model, asr.compute_type, asr.engine and f"beam {asr.beam_size}")),
+        ("redactions", str(call.redactions) if call.redactions else ""),
+        ("truncated", "yes, the stream is damaged or cut off" if a.truncated else ""),
+    ]
+    facts += [("warning", w) for w in a.warnings]
+    facts += [(k, v) for k, v in call.metadata.items()]
+    if call.timings:
+        facts.append(("timings", ", ".join(f"{k} {v:.1f} s" for k, v in call.timings.items())))
+    rows = "".join(f"<tr><th>{esc(_words(k))}</th><td>{esc(v)}</td></tr>" for k, v in facts if v)
+    return f'<section class="panel" id="details"><h3>Details</h3><table class="kvtable">{rows}</table></section>'
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+def _transcript(call: CallTranscript) -> str:
+    if not call.segments:
+        return '<p class="empty">No speech was found in this recording.</p>'
+    marks = _marks(call)
+    turns: list[list[Segment]] = []
+    for seg in sorted(call.segments, key=lambda s: (s.start, s.id)):
+        if turns and turns[-1][-1].speaker == seg.speaker:
+            turns[-1].append(seg)
+        else:
+            turns.append([seg])
+    return (
+        '<div class="turns" id="transcript">' + "".join(_turn(t, marks, call.audio.converted) for t in turns) + "</div>"
+    )
+
+
+class _Mark(NamedTuple):
+    """A stretch of a segment to highlight: evidence of a flag, or a rule that matched."""
+
+    start: float
+    end: float
+    why: str  # shown on hover
+    severity: str  # a flag's severity, or "rule"
+    text: str
+
+
+def _marks(call: CallTranscript) -> dict[int, list[_Mark]]:
+    """The stretches to highlight, by segment id."""
+    marks: dict[int, list[_Mark]] = {}
+    for flag in call.flags:
+        for ev in flag.evidence:
+            why = f"{_flag_label(flag.type)} ({flag.severity}, {ev.score:.2f}): {flag.reason}"
+            if ev.rules:
+                why += f" — rules: {', '.join(ev.rules)}"
+            mark = _Mark(ev.start, ev.end, why, flag.severity, ev.text)
+            marks.setdefault(ev.segment_id, []).append(mark)
+    for seg in call.segments:
+        for hit in seg.rule_hits:
+            if hit.effect == "raise":
+                why = f"rule {hit.rule} ({hit.category}, +{hit.weight:g})"
+                marks.setdefault(seg.id, []).append(_Mark(hit.start, hit.end, why, "rule", hit.text))
+    return marks
+
+
+def _turn(segs: list[Segment], marks: dict[int, list[_Mark]], audio: str) -> str:
+    spk = segs[0].speaker
+    side = "left" if spk == AGENT else "right" if spk == CUSTOMER else "center"
+    body = "".join(_segment(s, marks.get(s.id, []), i > 0, audio) for i, s in enumerate(segs))
+    return (
+        f'<div class="turn turn-{side} spk-{esc(spk)}" data-speaker="{esc(spk)}">'
+        f'<div class="turn-head"><span class="who">{esc(_words(spk))}</span> '
+        f"{_ts(segs[0].start, audio)}</div>{body}</div>"
+    )
+
+
+def _segment(seg: Segment, marks: list[_Mark], show_time: bool, audio: str) -> str:
+    chips = []
+    if seg.tone and seg.tone.label not in ("neutral", "courteous", ""):
+        chips.append(_tone_chip(seg.tone.label))
+    if seg.threat_score >= THREAT_CHIP_MIN:
+        chips.append(f'<span class="chip threat" title="threat score">⚠ {seg.threat_score:.2f}</span>')
+    if seg.prosody and (seg.prosody.shouting or seg.prosody.raised_voice):
+        word = "shouting" if seg.prosody.shouting else "raised voice"
+        chips.append(
+            f'<span class="chip voice" title="{seg.prosody.loudness_delta_db:+.1f} dB against baseline">{word}</span>'
+        )
+    for hit in seg.rule_hits:
+        chips.append(
+            f'<span class="chip rule rule-{esc(hit.effect)}" title="{esc(hit.category)}, '
+            f'{esc(hit.effect)} {hit.weight:g}: “{esc(hit.text)}”">{esc(hit.rule)}</span>'
+        )
+    ts = _ts(seg.start, audio, "ts-inline") + " " if show_time else ""
+    cls = "seg flagged-seg" if seg.flagged else "seg"
+    return (
+        f'<p class="{cls}" id="seg-{seg.id}" data-seg-start="{seg.start:.3f}" '
+        f'data-seg-end="{seg.end:.3f}">{ts}<span class="text">{_marked_text(seg, marks)}</span>'
+        + (f' <span class="chips">{"".join(chips)}</span>' if chips else "")
+        + "</p>"
+    )
+
+
+def _marked_text(seg: Segment, marks: list[_Mark]) -> str:
+    """The segment's words with flagged stretches wrapped in clickable spans."""
+    if not marks:
+        return esc(seg.text.strip())
+    if seg.words:
+        return _marked_words(seg, marks)
+    return _marked_chars(seg, marks)
+
+
+def _marked_words(seg: Segment, marks: list[_Mark]) -> str:
+    """Group consecutive words under the same marks into one highlighted span."""
+    out: list[str] = []
+    group: list[Word] = []
+    key: tuple[str, str] | None = None
+    for w in [*seg.words, None]:
+        hits = [] if w is None else _hits(w, marks)
+        new_key = (" | ".join(dict.fromkeys(m.why for m in hits)), _worst(hits)) if hits else None
+        if group and (w is None or new_key != key):
+            text = "".join(g.word for g in group)
+            lead = text[: len(text) - len(text.lstrip())]
+            out.append(esc(lead) + _flagged_span(text.strip(), group[0].start, *key))
+            group = []
+        key = new_key
+        if w is not None and new_key:
+            group.append(w)
+        elif w is not None:
+            out.append(esc(w.word))
+    return "".join(out).strip()
+
+
+def _hits(word: Word, marks: list[_Mark]) -> list[_Mark]:
+    mid = (word.start + word.end) / 2
+    return [m for m in marks if m.start - 0.01 <= mid <= m.end + 0.01]
+
+
+def _worst(hits: list[_Mark]) -> str:
+    sevs = [m.severity for m in hits if m.severity in SEVERITIES]
+    return max(sevs, key=_rank) if sevs else "rule"
+
+
+def _marked_chars(seg: Segment, marks: list[_Mark]) -> str:
+    """Without word timings: find each quote in the text; else flag the whole segment."""
+    text = seg.text.strip()
+    lower = text.lower()
+    ranges = []
+    for m in marks:
+        at = lower.find(m.text.strip().lower()) if m.text.strip() else -1
+        lo, hi = (at, at + len(m.text.strip())) if at >= 0 else (0, len(text))
+        ranges.append((lo, hi, m))
+    ranges.sort(key=lambda r: (r[0], -r[1]))
+    out, pos = [], 0
+    for lo, hi, m in ranges:
+        if lo < pos:  # overlaps a stretch already marked
+            continue
+        out.append(esc(text[pos:lo]))
+        out.append(_flagged_span(text[lo:hi], m.start, m.why, m.severity))
+        pos = hi
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def _flagged_span(text: str, start: float, why: str, severity: str) -> str:
+    return (
+        f'<span class="flagged sev-text-{esc(severity)}" data-start="{start:.3f}" title="{esc(why)}">{esc(text)}</span>'
+    )
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def _timeline_section(call: CallTranscript) -> str:
+    legend = (
+        '<div class="legend small muted"><span><i class="sw tl-agent"></i>agent</span>'
+        '<span><i class="sw tl-customer"></i>customer</span><span><i class="sw tl-gap"></i>silence</span>'
+        '<span><i class="sw sw-flag"></i>flagged speech</span><span>▲ flag evidence</span>'
+        "<span>click anything to play from there</span></div>"
+    )
+    return f'<section class="block" id="timeline-block"><h2>Timeline</h2>{timeline_svg(call)}{legend}</section>'
+
+
+Scale = Callable[[float], float]  # seconds -> x in viewBox units
+TL_W = 1000  # viewBox width
+TL_LEFT = 96  # label gutter
+TL_RIGHT = 12
+TL_LANE = 16  # height of a speaker lane
+TL_GAP = 6  # between lanes
+TL_BAR = 30  # height of the loudness and threat lanes
+
+
+def timeline_svg(call: CallTranscript) -> str:
+    """Inline SVG: a lane per speaker with silences, then loudness and threat score per segment."""
+    dur = max(call.audio.duration_s, max((s.end for s in call.segments), default=0.0), 1.0)
+    plot = TL_W - TL_LEFT - TL_RIGHT
+
+    def x(t: float) -> float:
+        return TL_LEFT + plot * max(0.0, min(t, dur)) / dur
+
+    parts, y = _speaker_lanes(call, x, 22)
+    y += 6
+    parts += [_svg_label(y + TL_BAR / 2, "loudness"), *_loudness_bars(call, x, y)]
+    y += TL_BAR + TL_GAP + 4
+    parts += [_svg_label(y + TL_BAR / 2, "threat"), *_threat_bars(call, x, y)]
+    y += TL_BAR + 4
+    parts += _flag_markers(call, x, y) + _axis(dur, x, y + 2)
+    parts.append(f'<line id="playhead" x1="{TL_LEFT}" x2="{TL_LEFT}" y1="4" y2="{y}" visibility="hidden"/>')
+    return (
+        f'<svg class="timeline" id="timeline" viewBox="0 0 {TL_W} {y + 30}" width="100%" role="img" '
+        f'aria-label="Timeline of who speaks when" data-duration="{dur:.3f}" data-left="{TL_LEFT}" '
+        f'data-plot="{plot}">{"".join(parts)}</svg>'
+    )
+
+
+def _speaker_lanes(call: CallTranscript, x: Scale, top: float) -> tuple[list[str], float]:
+    """One lane per speaker, silences shaded across all lanes; returns parts and the y below."""
+    lane_y = {spk: top + i * (TL_LANE + TL_GAP) for i, spk in enumerate(_speakers(call))}
+    bottom = top + len(lane_y) * (TL_LANE + TL_GAP) - TL_GAP
+    parts = [_svg_label(y + TL_LANE / 2, _words(spk)) for spk, y in lane_y.items()]
+    for a, b in _gaps(call):
+        parts.append(
+            f'<rect class="tl-gap" x="{x(a):.1f}" y="{top - 4}" width="{x(b) - x(a):.1f}" '
+            f'height="{bottom - top + 8}"><title>silence {b - a:.1f} s '
+            f"({esc(_clock(a))}–{esc(_clock(b))})</title></rect>"
+        )
+    for seg in call.segments:
+        flag_cls = " tl-flagged" if seg.flagged else ""
+        parts.append(
+            f'<rect class="tl-seg tl-{esc(seg.speaker)}{flag_cls}" x="{x(seg.start):.1f}" '
+            f'y="{lane_y[seg.speaker]}" width="{max(x(seg.end) - x(seg.start), 1.5):.1f}" height="{TL_LANE}" '
+            f'rx="2" data-start="{seg.start:.3f}"><title>{esc(_clock(seg.start))} {esc(seg.speaker)}: '
+            f"{esc(_short(seg.text))}</title></rect>"
+        )
+    return parts, bottom + TL_GAP
+
+
+def _svg_label(y: float, text: str) -> str:
+    return f'<text class="tl-label" x="{TL_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{esc(text)}</text>'
+
+
+def _short(text: str, n: int = 120) -> str:
+    text = text.strip()
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _loudness_bars(call: CallTranscript, x: Scale, y: float) -> list[str]:
+    out = [f'<line class="tl-base" x1="{TL_LEFT}" x2="{TL_W - TL_RIGHT}" y1="{y + TL_BAR}" y2="{y + TL_BAR}"/>']
+    for seg in call.segments:
+        if not seg.prosody:
+            continue
+        level = (seg.prosody.loudness_dbfs - LOUDNESS_FLOOR_DBFS) / -LOUDNESS_FLOOR_DBFS
+        h = max(1.0, min(1.0, level) * TL_BAR)
+        loud = " tl-shout" if seg.prosody.shouting else " tl-raised" if seg.prosody.raised_voice else ""
+        out.append(
+            f'<rect class="tl-loud tl-{esc(seg.speaker)}{loud}" x="{x(seg.start):.1f}" '
+            f'y="{y + TL_BAR - h:.1f}" width="{max(x(seg.end) - x(seg.start), 1.5):.1f}" '
+            f'height="{h:.1f}" data-start="{seg.start:.3f}"><title>{seg.prosody.loudness_dbfs:.1f} dBFS'
+            f"{' · shouting' if seg.prosody.shouting else ' · raised voice' if seg.prosody.raised_voice else ''}"
+            f"</title></rect>"
+        )
+    return out
+
+
+def _threat_bars(call: CallTranscript, x: Scale, y: float) -> list[str]:
+    out = [
+        f'<line class="tl-base" x1="{TL_LEFT}" x2="{TL_W - TL_RIGHT}" y1="{y + TL_BAR}" y2="{y + TL_BAR}"/>',
+        f'<line class="tl-half" x1="{TL_LEFT}" x2="{TL_W - TL_RIGHT}" y1="{y + TL_BAR / 2}" y2="{y + TL_BAR / 2}"/>',
+    ]
+    for seg in call.segments:
+        if seg.threat_score <= 0:
+            continue
+        h = max(1.0, min(1.0, seg.threat_score) * TL_BAR)
+        level = "hi" if seg.threat_score >= 0.5 else "mid" if seg.threat_score >= 0.25 else "lo"
+        out.append(
+            f'<rect class="tl-threat {level}" x="{x(seg.start):.1f}" y="{y + TL_BAR - h:.1f}" '
+            f'width="{max(x(seg.end) - x(seg.start), 1.5):.1f}" height="{h:.1f}" '
+            f'data-start="{seg.start:.3f}"><title>threat {seg.threat_score:.2f}</title></rect>'
+        )
+    return out
+
+
+def _flag_markers(call: CallTranscript, x: Scale, y: float) -> list[str]:
+    out = []
+    for flag in call.flags:
+        for ev in flag.evidence:
+            cx = x(ev.start)
+            out.append(
+                f'<path class="tl-mark sev-fill-{esc(flag.severity)}" '
+                f'd="M{cx:.1f} {y + 2} l5 8 h-10 z" data-start="{ev.start:.3f}">'
+                f"<title>{esc(_flag_label(flag.type))} ({esc(flag.severity)}) at "
+                f"{esc(_clock(ev.start))}: {esc(_short(ev.text, 80))}</title></path>"
+            )
+    return out
+
+
+def _axis(dur: float, x: Scale, y: float) -> list[str]:
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600) if dur / s <= 12), 7200)
+    out = []
+    t = 0.0
+    while t <= dur + 1e-6:
+        out.append(
+            f'<line class="tl-tick" x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y + 8}" y2="{y + 12}"/>'
+            f'<text class="tl-time" x="{x(t):.1f}" y="{y + 22}" text-anchor="middle">'
+            f"{esc(_clock(t))}</text>"
+        )
+        t += step
+    return out
+
+
+# --------------------------------------------------------------------------- assets
+
+CSS = """
+:root{--bg:#f5f6f8;--card:#fff;--fg:#1f2329;--muted:#6b7380;--line:#e2e5ea;--head:#fafbfc;
+--accent:#2f5bd3;--crit:#c92a2a;--high:#e8590c;--med:#d99a00;--low:#4263eb;--none:#adb5bd;
+--agent:#1c64d1;--agent-bg:#eaf1fd;--cust:#0b7a6f;--cust-bg:#e7f6f2;--unk:#6b7280;
+--unk-bg:#eef0f3;--mark:#fff1a6;--rule:#dbe4ff;--bad:#c92a2a}
+@media (prefers-color-scheme:dark){:root{--bg:#15181d;--card:#1d2128;--fg:#e4e7eb;
+--muted:#9aa3af;--line:#2d333c;--head:#22272f;--accent:#7c9cff;--agent-bg:#1c2a42;
+--cust-bg:#17322d;--unk-bg:#262b33;--mark:#5c4d00;--rule:#2a3560}}
+*{box-sizing:border-box}
+html{scroll-padding-top:130px}
+body{margin:0;background:var(--bg);color:var(--fg);
+font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
+h1{font-size:18px;margin:0;display:flex;align-items:center;gap:8px;flex-wrap:wrap}
+h2{font-size:15px;margin:22px 0 8px;display:flex;align-items:center;gap:8px}
+h3{font-size:13px;margin:0 0 6px;text-transform:uppercase;letter-spacing:.04em;
+color:var(--muted)}
+main{max-width:1440px;margin:0 auto;padding:8px 24px 64px}
+.muted{color:var(--muted)}.small{font-size:12px}.bad{color:var(--bad);font-weight:600}
+header.top{position:sticky;top:0;z-index:20;background:var(--card);
+border-bottom:1px solid var(--line);box-shadow:0 1px 4px rgba(0,0,0,.06);
+padding:10px 24px;display:flex;align-items:center;gap:12px 28px;flex-wrap:wrap}
+.stats{display:flex;gap:22px;flex-wrap:wrap;margin-left:auto}
+.stat{display:flex;flex-direction:column}.stat .k{font-size:11px;text-transform:uppercase;
+letter-spacing:.05em;color:var(--muted)}.stat .v{font-size:18px;font-weight:600;
+font-variant-numeric:tabular-nums}.stat .chips .badge{font-size:11px;vertical-align:3px}
+.run{max-width:1440px;margin:10px auto 0;padding:0 24px;display:flex;flex-wrap:wrap;gap:6px;
+align-items:flex-start}
+.kv{display:inline-block;background:var(--card);border:1px solid var(--line);
+border-radius:6px;padding:1px 8px;font-size:12px;white-space:nowrap}
+.kv .k{color:var(--muted)}
+details.options{font-size:12px}details.options summary{cursor:pointer;color:var(--accent);
+padding:2px 4px}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;
+font-weight:600;color:#fff;white-space:nowrap;line-height:18px}
+.sev-critical{background:var(--crit)}.sev-high{background:var(--high)}
+.sev-medium{background:var(--med)}.sev-low{background:var(--low)}
+.sev-none{background:transparent;color:var(--muted)}
+.status{display:inline-block;padding:0 7px;border-radius:4px;font-size:12px;font-weight:600}
+.status-bad{background:#ffe3e3;color:#a61e1e}
+.tone{display:inline-block;padding:0 7px;border-radius:4px;font-size:12px;
+background:var(--unk-bg);color:var(--unk)}
+.tone-threatening{background:#ffe3e3;color:#a61e1e}.tone-hostile{background:#fff0e0;
+color:#b3510b}.tone-courteous{background:#e6f6ea;color:#2b7a3b}
+.filters{display:none;position:sticky;top:var(--hdr,64px);z-index:15;background:var(--bg);
+padding:10px 0;gap:8px 10px;flex-wrap:wrap;align-items:center;border-bottom:1px solid var(--line)}
+.js .filters{display:flex}
+.filters label{font-size:12px;color:var(--muted);display:flex;align-items:center;gap:4px}
+.filters select,.filters input,.filters button{font:inherit;font-size:13px;color:var(--fg);
+background:var(--card);border:1px solid var(--line);border-radius:6px;padding:4px 6px}
+.filters input{min-width:200px;flex:1 1 200px;max-width:360px}
+.filters button{cursor:pointer}.filters select{max-width:150px}
+.filters select.active{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent)}
+.count{font-size:12px;font-weight:600;color:var(--muted);background:var(--card);
+border:1px solid var(--line);border-radius:10px;padding:0 8px}
+table{border-collapse:separate;border-spacing:0;width:100%;background:var(--card);
+border:1px solid var(--line);border-radius:8px;overflow:hidden}
+th,td{padding:6px 10px;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
+tbody tr:last-child td{border-bottom:0}
+thead th{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
+background:var(--head);font-weight:600;white-space:nowrap}
+.js thead th{cursor:pointer}.js thead th:hover{color:var(--fg)}
+th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
+tr[hidden],p[hidden],table[hidden]{display:none}
+table.calls tbody tr:hover{background:var(--head)}
+tr.sev-row-critical td:first-child{box-shadow:inset 4px 0 var(--crit)}
+tr.sev-row-high td:first-child{box-shadow:inset 4px 0 var(--high)}
+tr.sev-row-medium td:first-child{box-shadow:inset 4px 0 var(--med)}
+tr.sev-row-low td:first-child{box-shadow:inset 4px 0 var(--low)}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.call a{font-weight:600}td.evidence{max-width:520px}
+a.quote{color:var(--fg);font-style:italic}a.quote:hover{color:var(--accent)}
+td.error{color:var(--bad);font-family:ui-monospace,SFMono-Regular,Menlo,monospace;
+font-size:12px;white-space:pre-wrap;word-break:break-word}
+td.file{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;
+word-break:break-all}
+.empty{color:var(--muted);font-style:italic;margin:4px 0}
+.meter{display:inline-block;width:60px;height:6px;border-radius:3px;background:var(--line);
+vertical-align:middle;overflow:hidden}.meter .fill{display:block;height:100%}
+.fill.tone-threatening{background:var(--crit)}.fill.tone-hostile{background:var(--high)}
+.fill.tone-neutral{background:var(--none)}.fill.tone-courteous{background:#51cf66}
+.fill.lo{background:#8ce99a}.fill.mid{background:#fab005}.fill.hi{background:var(--crit)}
+.call-top{display:grid;grid-template-columns:auto 1fr auto;align-items:center}
+.call-top .links{display:flex;flex-direction:column;gap:2px;font-size:12px}
+.playerbox audio{width:420px;max-width:40vw;height:36px}
+.flag-card{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--none);
+border-radius:8px;padding:10px 14px;margin:0 0 10px}
+.sev-border-critical{border-left-color:var(--crit)}.sev-border-high{border-left-color:var(--high)}
+.sev-border-medium{border-left-color:var(--med)}.sev-border-low{border-left-color:var(--low)}
+.flag-head{display:flex;align-items:center;gap:8px;flex-wrap:wrap}
+.flag-head strong{font-size:15px;margin-right:6px}
+.reason{margin:6px 0 8px}
+table.evidence{border:0;border-top:1px solid var(--line);border-radius:0}
+table.evidence th{background:transparent}
+.timeline{display:block;background:var(--card);border:1px solid var(--line);border-radius:8px}
+.tl-label,.tl-time{font-size:11px;fill:var(--muted)}
+.tl-seg{cursor:pointer}.tl-seg:hover{opacity:.75}
+.tl-agent{fill:var(--agent)}.tl-customer{fill:var(--cust)}.tl-unknown{fill:var(--unk)}
+.tl-flagged{stroke:var(--crit);stroke-width:2}
+.tl-gap{fill:var(--line);opacity:.55}
+.tl-loud{opacity:.55}.tl-raised{opacity:.85}.tl-shout{opacity:1;fill:var(--high)}
+.tl-threat{cursor:pointer}.tl-threat.lo{fill:#8ce99a}.tl-threat.mid{fill:#fab005}
+.tl-threat.hi{fill:var(--crit)}
+.tl-base{stroke:var(--line)}
+.legend{display:flex;gap:16px;flex-wrap:wrap;margin:6px 2px 0}
+.sw{display:inline-block;width:12px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+.sw.tl-agent{background:var(--agent)}.sw.tl-customer{background:var(--cust)}
+.sw.tl-gap{background:var(--line)}.sw-flag{border:2px solid var(--crit)}.tl-half{stroke:var(--line);stroke-dasharray:3 3}
+.tl-tick{stroke:var(--muted)}.tl-mark{cursor:pointer}
+.sev-fill-critical{fill:var(--crit)}.sev-fill-high{fill:var(--high)}
+.sev-fill-medium{fill:var(--med)}.sev-fill-low{fill:var(--low)}
+#playhead{stroke:var(--fg);stroke-width:1.5}
+.cols{display:grid;grid-template-columns:minmax(0,1fr) 340px;gap:24px;align-items:start}
+@media (max-width:1000px){.cols{grid-template-columns:1fr}.playerbox audio{max-width:90vw}}
+.side{position:sticky;top:var(--hdr,80px);display:flex;flex-direction:column;gap:12px;
+margin-top:22px;max-height:calc(100vh - var(--hdr,80px) - 12px);overflow:auto}
+.panel{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
+table.kvtable{border:0;border-radius:0;background:transparent}
+.kvtable th,.kvtable td{padding:3px 6px;border:0;font-size:12.5px}
+.kvtable th{color:var(--muted);font-weight:500;white-space:nowrap;text-transform:none;
+letter-spacing:0;background:transparent;width:1%}
+.kvtable td{word-break:break-word}
+.dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;
+background:var(--unk)}.dot.spk-agent{background:var(--agent)}
+.dot.spk-customer{background:var(--cust)}
+.turns{display:flex;flex-direction:column;gap:8px}
+.turn{max-width:78%;border-radius:10px;padding:6px 12px 8px;background:var(--unk-bg);
+border:1px solid transparent}
+.turn-left{align-self:flex-start;background:var(--agent-bg);border-top-left-radius:2px}
+.turn-right{align-self:flex-end;background:var(--cust-bg);border-top-right-radius:2px}
+.turn-center{align-self:center}
+.turn-head{font-size:12px;display:flex;gap:8px;align-items:baseline}
+.turn-head .who{font-weight:700;text-transform:capitalize}
+.spk-agent .who{color:var(--agent)}.spk-customer .who{color:var(--cust)}
+.seg{margin:2px 0;padding:1px 6px;border-radius:4px}
+.seg.flagged-seg{box-shadow:inset 3px 0 var(--crit)}
+.seg.target{outline:2px solid var(--accent)}
+.seg.playing{background:rgba(47,91,211,.12);outline:1px solid rgba(47,91,211,.35)}
+a.ts{font-size:12px;font-variant-numeric:tabular-nums;color:var(--muted);
+border-bottom:1px dotted currentColor}a.ts:hover{color:var(--accent);text-decoration:none}
+.ts-inline{margin-right:4px}
+.flagged{background:var(--mark);border-radius:3px;padding:0 2px;cursor:pointer;
+box-shadow:inset 0 -2px var(--med)}
+.sev-text-critical{box-shadow:inset 0 -2px var(--crit)}
+.sev-text-high{box-shadow:inset 0 -2px var(--high)}
+.sev-text-rule{background:var(--rule);box-shadow:inset 0 -2px var(--low)}
+.flagged:hover{filter:brightness(.95)}
+.chips{white-space:normal}
+.chip{display:inline-block;font-size:11px;padding:0 6px;border-radius:8px;margin-left:4px;
+background:var(--card);border:1px solid var(--line);color:var(--muted);vertical-align:1px}
+.chip.threat{color:var(--crit);border-color:#ffc9c9}.chip.voice{color:var(--high)}
+.chip.rule-lower{text-decoration:line-through}
+section.failure{background:var(--card);border:1px solid var(--line);
+border-left:5px solid var(--bad);border-radius:8px;padding:4px 16px 10px;margin:16px 0}
+@media print{header.top{position:static}.filters,.playerbox{display:none}
+.side{position:static;max-height:none}}
+"""
+
+# One handler for every element with data-start: seek the player and play. The timeline's
+# playhead and the segment being heard follow playback; "#t=12.5" in the address seeks too.
+CALL_JS = """
+(function () {
+  document.documentElement.classList.add('js');
+  var p = document.getElementById('player');
+  var top = document.querySelector('header.top');
+  function setHdr() {
+    if (top) document.documentElement.style.setProperty('--hdr', top.offsetHeight + 'px');
+  }
+  setHdr(); window.addEventListener('resize', setHdr);
+  if (!p) return;
+  var segs = Array.prototype.slice.call(document.querySelectorAll('.seg[data-seg-start]'));
+  var svg = document.getElementById('timeline');
+  var head = document.getElementById('playhead');
+  function seek(t, play) {
+    p.currentTime = t;
+    if (play) { var r = p.play(); if (r && r.catch) r.catch(function () {}); }
+    follow();
+  }
+  function follow() {
+    var t = p.currentTime, shown = null;
+    segs.forEach(function (s) {
+      var on = t >= +s.dataset.segStart && t < +s.dataset.segEnd;
+      s.classList.toggle('playing', on);
+      if (on && !shown) shown = s;
+    });
+    if (svg && head) {
+      var d = +svg.dataset.duration, x = +svg.dataset.left + +svg.dataset.plot * Math.min(t / d, 1);
+      head.setAttribute('x1', x); head.setAttribute('x2', x);
+      head.setAttribute('visibility', 'visible');
+    }
+    return shown;
+  }
+  document.addEventListener('click', function (e) {
+    var el = e.target.closest ? e.target.closest('[data-start]') : null;
+    if (!el) return;
+    e.preventDefault();
+    seek(parseFloat(el.getAttribute('data-start')), true);
+  });
+  p.addEventListener('timeupdate', follow);
+  p.addEventListener('seeked', follow);
+  var m = /^#t=([0-9.]+)/.exec(location.hash);
+  if (m) {
+    var t = parseFloat(m[1]);
+    seek(t, false);
+    var s = follow() || segs.filter(function (x) { return +x.dataset.segStart <= t; }).pop();
+    if (s) { s.classList.add('target'); s.scrollIntoView({block: 'center'}); }
+  }
+})();
+"""
+
+# Filters, search over the embedded transcript text, sortable columns, and the filter state
+# kept in the address (so "back" from a call page returns to the same view).
+BATCH_JS = """
+(function () {
+  document.documentElement.classList.add('js');
+  var top = document.querySelector('header.top');
+  function setHdr() {
+    if (top) document.documentElement.style.setProperty('--hdr', top.offsetHeight + 'px');
+  }
+  setHdr(); window.addEventListener('resize', setHdr);
+  var texts = {};
+  try { texts = JSON.parse(document.getElementById('call-text').textContent); } catch (e) {}
+  var lower = {};
+  Object.keys(texts).forEach(function (k) { lower[k] = texts[k].toLowerCase(); });
+  var selects = Array.prototype.slice.call(document.querySelectorAll('.filters select'));
+  var search = document.getElementById('search');
+  var rows = Array.prototype.slice.call(document.querySelectorAll('tr.call-row'));
+  function matches(r, key, v) {
+    if (!v) return true;
+    var d = r.dataset;
+    if (key === 'severity') return v === 'flagged' ? d.severity !== 'none' : d.severity === v;
+    if (key === 'flag') return (' ' + d.flags + ' ').indexOf(' ' + v + ' ') >= 0;
+    return d[key] === v;
+  }
+  function apply() {
+    var words = search.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
+    rows.forEach(function (r) {
+      var ok = selects.every(function (s) { return matches(r, s.dataset.key, s.value); });
+      if (ok && words.length) {
+        var t = lower[r.dataset.callId] || '';
+        ok = words.every(function (w) { return t.indexOf(w) >= 0; });
+      }
+      r.hidden = !ok;
+      if (ok) shown++;
+    });
+    selects.forEach(function (s) { s.classList.toggle('active', !!s.value); });
+    document.querySelectorAll('section.block').forEach(function (sec) {
+      var all = sec.querySelectorAll('tr.call-row');
+      if (!all.length) return;
+      var vis = sec.querySelectorAll('tr.call-row:not([hidden])').length;
+      var c = sec.querySelector('.count'), n = sec.querySelector('.nomatch');
+      if (c) c.textContent = vis === all.length ? all.length : vis + ' of ' + all.length;
+      if (n) n.hidden = vis > 0;
+      var tb = sec.querySelector('table.calls'); if (tb) tb.hidden = vis === 0;
+    });
+    document.getElementById('filter-count').textContent =
+      shown === rows.length ? '' : 'showing ' + shown + ' of ' + rows.length + ' files';
+    var state = selects.filter(function (s) { return s.value; })
+      .map(function (s) { return s.dataset.key + '=' + encodeURIComponent(s.value); });
+    if (search.value) state.push('q=' + encodeURIComponent(search.value));
+    history.replaceState(null, '', state.length ? '#' + state.join('&') : location.pathname);
+  }
+  location.hash.slice(1).split('&').forEach(function (kv) {
+    var i = kv.indexOf('='); if (i < 0) return;
+    var k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1));
+    if (k === 'q') search.value = v;
+    selects.forEach(function (s) { if (s.dataset.key === k) s.value = v; });
+  });
+  selects.forEach(function (s) { s.addEventListener('change', apply); });
+  search.addEventListener('input', apply);
+  document.getElementById('filter-reset').addEventListener('click', function () {
+    selects.forEach(function (s) { s.value = ''; }); search.value = ''; apply();
+  });
+  document.querySelectorAll('a.agent-link').forEach(function (a) {
+    a.addEventListener('click', function (e) {
+      e.preventDefault();
+      var s = document.getElementById('filter-agent');
+      s.value = a.closest('tr').dataset.agent; apply();
+      window.scrollTo({top: 0});
+    });
+  });
+  document.querySelectorAll('thead th').forEach(function (th) {
+    th.addEventListener('click', function () {
+      var table = th.closest('table'), body = table.tBodies[0];
+      var i = Array.prototype.indexOf.call(th.parentNode.children, th);
+      var asc = !th.classList.contains('sorted-asc'), num = th.dataset.sort === 'num';
+      table.querySelectorAll('th').forEach(function (h) {
+        h.classList.remove('sorted-asc', 'sorted-desc');
+      });
+      th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
+      function val(r) {
+        var c = r.children[i]; var v = c.dataset.v !== undefined ? c.dataset.v : c.textContent;
+        return num || c.dataset.v !== undefined ? parseFloat(v) || 0 : v.trim().toLowerCase();
+      }
+      Array.prototype.slice.call(body.rows).sort(function (a, b) {
+        var x = val(a), y = val(b); return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+      }).forEach(function (r) { body.appendChild(r); });
+    });
+  });
+  apply();
+})();
+"""
