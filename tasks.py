@@ -22,7 +22,14 @@ from pathlib import Path
 import luigi
 
 from pipeline import batch, stages
-from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
+from pipeline.config import (
+    ConvertOptions,
+    FlagOptions,
+    ReportOptions,
+    RetryOptions,
+    ToneOptions,
+    TranscribeOptions,
+)
 from pipeline.inputs import CallInput
 from pipeline.locking import call_lock
 
@@ -92,6 +99,15 @@ class report(luigi.Config):
         return ReportOptions(redact=self.redact, html=self.html)
 
 
+class retry(luigi.Config):
+    task_namespace = "callqa"
+    attempts = luigi.IntParameter(default=RetryOptions.attempts)
+    delay_s = luigi.FloatParameter(default=RetryOptions.delay_s)
+
+    def options(self) -> RetryOptions:
+        return RetryOptions(attempts=max(1, self.attempts), delay_s=self.delay_s)
+
+
 # ----------------------------------------------------------------------------- per call
 class Recording(luigi.ExternalTask):
     """A recording on disk, as given."""
@@ -126,7 +142,7 @@ class CallTask(luigi.Task):
         with call_lock(self.folder):
             stages.remove_stale_temp(self.folder)
             if not self.complete():
-                self.work()
+                batch.with_retries(self.work, retry().options(), f"{type(self).__name__} {self.call_id}")
 
     def work(self) -> None:
         raise NotImplementedError

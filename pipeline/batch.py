@@ -10,11 +10,13 @@ import functools
 import json
 import logging
 import os
+import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import stages
+from .config import RetryOptions
 from .inputs import CallInput, plan_batch
 from .schema import (
     STATUS_FAILED,
@@ -74,6 +76,25 @@ def shard(calls: list[CallInput], index: int, count: int) -> list[CallInput]:
 
     ordered = sorted(calls, key=lambda c: (-size(c), c.call_id))
     return ordered[index::count]
+
+
+TRANSIENT_ERRORS = (OSError, RuntimeError, MemoryError)  # disk hiccups, a model failing to load once
+
+
+def with_retries(work, options: RetryOptions, what: str) -> None:
+    """Run ``work()``; retry transient errors with a doubling delay, at most
+    ``options.attempts`` tries, then let the last error propagate (Luigi records it)."""
+    delay = options.delay_s
+    for attempt in range(1, options.attempts + 1):
+        try:
+            work()
+            return
+        except TRANSIENT_ERRORS as e:
+            if attempt == options.attempts:
+                raise
+            log.warning("%s failed (try %d of %d), retrying in %.1f s: %s", what, attempt, options.attempts, delay, e)
+            time.sleep(delay)
+            delay *= 2
 
 
 def record_failure(folder: Path, stage: str, error: BaseException) -> None:

@@ -77,6 +77,12 @@ class ReportOptions:
     html: bool = True  # write report.html pages
 
 
+@dataclass(frozen=True)
+class RetryOptions:
+    attempts: int = 3  # tries of one stage of one call before it is reported as failed
+    delay_s: float = 1.0  # wait before the second try; doubled before each later one
+
+
 def replace(options: Any, **changes: Any) -> Any:
     """A copy of ``options`` with the non-None ``changes`` applied."""
     return dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})

@@ -127,4 +127,10 @@ def analyze(
     save_transcript(folder / TRANSCRIPT_JSON, call)
     if report.redact:
         (folder / ASR_JSON).unlink(missing_ok=True)  # the unredacted intermediate
+    worst = call.worst_flag()
+    log.info(
+        "done %s: %s, %.1f s audio, %d words in %.1f s%s",
+        call.source, call.status, call.audio.duration_s, call.words, sum(call.timings.values()),
+        f", FLAGGED {worst.type} ({worst.severity})" if worst else "",
+    )  # fmt: skip
     return call
