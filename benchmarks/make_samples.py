@@ -242,13 +242,13 @@ def _samples() -> list[tuple[dict[str, str], np.ndarray, int, str, int | None]]:
     return [
         (
             _row("vm_cease_desist.mp3", "outbound", "Dana Whitfield", "Gregory Hollis",
-                 "2024-03-04T10:12:00Z", "", "threat", "legal",
+                 "2024-03-04T10:12:00Z", "agent", "threat", "legal",
                  "the canonical cease-and-desist voicemail, courteous opening"),
             voicemail(CEASE_AND_DESIST, AGENT_US), SAMPLE_RATE, "mp3", 22050,
         ),
         (
             _row("vm_feedback_followup.m4a", "outbound", "Priya Raman", "Gregory Hollis",
-                 "2024-03-04T15:40:00Z", "", "benign", "",
+                 "2024-03-04T15:40:00Z", "agent", "benign", "",
                  "same courteous opening as the threat, then a helpful follow-up"),
             voicemail(FEEDBACK_FOLLOW_UP, AGENT_GB), SAMPLE_RATE, "m4a", None,
         ),
@@ -273,13 +273,13 @@ def _samples() -> list[tuple[dict[str, str], np.ndarray, int, str, int | None]]:
         ),
         (
             _row("vm_payment_reminder.flac", "outbound", "Victor Lindqvist", "Ngozi Adeyemi",
-                 "2024-03-07T14:05:00Z", "", "benign", "",
+                 "2024-03-07T14:05:00Z", "agent", "benign", "",
                  "firm but fair late-payment reminder offering a payment plan"),
             voicemail(PAYMENT_REMINDER, Voice("en-gb", 160, 50)), SAMPLE_RATE, "flac", None,
         ),
         (
             _row("vm_service_cutoff_u8.wav", "outbound", "Colin Park", "Anton Petrov",
-                 "2024-03-08T11:30:00Z", "", "threat", "service_retaliation",
+                 "2024-03-08T11:30:00Z", "agent", "threat", "service_retaliation",
                  "8-bit PCM 8 kHz, polite conditional threat over two sentences"),
             telephone_band(voicemail(SERVICE_CUTOFF, Voice("en-us+max", 140, 50))),
             TELEPHONE_RATE, "u8", None,

@@ -1,0 +1,135 @@
+"""The real pipeline, real offline models, through Luigi, on the committed samples."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import luigi
+import pytest
+
+import audio_factory as af
+import tasks
+from pipeline import batch, runner
+from pipeline.cli import main as callqa
+
+
+def read_summary(out):
+    with open(out / "summary.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory, samples_dir):
+    """One Luigi run over audio/ with its manifest, shared by the tests below."""
+    out = tmp_path_factory.mktemp("out")
+    ok = luigi.build(
+        [tasks.BatchReport(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"))],
+        local_scheduler=True, workers=1, log_level="WARNING",
+    )  # fmt: skip
+    assert ok
+    return out
+
+
+def test_every_sample_gets_a_transcript_and_a_summary_row(sample_run, samples_dir):
+    rows = read_summary(sample_run)
+    with open(samples_dir / "manifest.csv", newline="") as fh:
+        listed = list(csv.DictReader(fh))
+    assert len(rows) == len(listed)
+    assert {r["status"] for r in rows} == {"ok"}
+    for row in rows:
+        folder = sample_run / "calls" / row["call_id"]
+        data = json.loads((folder / "transcript.json").read_text())
+        assert data["schema_version"]
+        assert data["source"] == row["source"]
+        assert data["segments"], row["source"]
+        for seg in data["segments"]:
+            assert seg["speaker"] in ("agent", "customer", "unknown")
+            assert seg["end"] >= seg["start"]
+            assert seg["words"] and all(0 <= w["probability"] <= 1 for w in seg["words"])
+            assert seg["tone"]["label"] in ("threatening", "hostile", "neutral", "courteous")
+        vtt = (folder / "transcript.vtt").read_text()
+        assert vtt.startswith("WEBVTT") and "<v " in vtt
+        assert int(row["words"]) > 5
+        assert float(row["duration_s"]) > 1
+
+
+def test_stereo_call_segments_know_agent_from_customer(sample_run):
+    rows = [r for r in read_summary(sample_run) if r["channels"] == "2"]
+    assert rows, "the samples include a stereo agent/customer call"
+    data = json.loads((sample_run / "calls" / rows[0]["call_id"] / "transcript.json").read_text())
+    speakers = {s["speaker"] for s in data["segments"]}
+    assert {"agent", "customer"} <= speakers
+    assert {s["channel"] for s in data["segments"] if s["speaker"] == "agent"} == {0}
+
+
+def test_cease_and_desist_voicemail_is_flagged_with_its_words(sample_run):
+    rows = read_summary(sample_run)
+    row = next(r for r in rows if r["source"].endswith("vm_cease_desist.mp3"))
+    assert "threatening_outbound" in row["flag_types"], row
+    data = json.loads((sample_run / "calls" / row["call_id"] / "transcript.json").read_text())
+    flag = next(f for f in data["flags"] if f["type"] == "threatening_outbound")
+    assert flag["severity"] in ("high", "critical")
+    assert flag["direction"] == "outbound" and flag["threat_type"] == "legal"
+    text = " ".join(e["text"].lower() for e in flag["evidence"])
+    assert "cease and desist" in text
+    assert all(e["end"] > e["start"] >= 0 for e in flag["evidence"])
+    with open(sample_run / "flagged.csv", newline="") as fh:
+        first = next(csv.DictReader(fh))
+    assert first["severity"] == "critical"  # most severe first
+
+
+def test_benign_samples_are_not_flagged(sample_run, samples_dir):
+    with open(samples_dir / "manifest.csv", newline="") as fh:
+        labels = {r["file"]: r.get("label", "") for r in csv.DictReader(fh)}
+    for row in read_summary(sample_run):
+        name = row["source"].rsplit("/", 1)[-1]
+        if labels.get(name) == "benign":
+            assert row["flagged"] == "no", (name, row["evidence"])
+
+
+def test_rerun_does_nothing_new(sample_run, samples_dir):
+    before = {p: p.stat().st_mtime_ns for p in sample_run.rglob("transcript.json")}
+    spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(sample_run), manifest=str(samples_dir / "manifest.csv"))
+    stats = runner.run_in_process(spec)
+    assert stats.ok and stats.model_loads == 0
+    after = {p: p.stat().st_mtime_ns for p in sample_run.rglob("transcript.json")}
+    assert before == after
+
+
+def test_bad_inputs_get_a_status_and_the_batch_goes_on(tmp_path, samples_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    af.zero_byte(inbox / "zero.wav")
+    af.header_only_wav(inbox / "header only.wav")
+    af.text_as_wav(inbox / "notes.wav")
+    af.silence(inbox / "ten minutes of silence.wav", seconds=600)
+    good = next(p for p in sorted(samples_dir.iterdir()) if p.suffix in (".wav", ".mp3", ".m4a"))
+    shutil.copy(good, inbox / "café (copy) $(touch x).wav")
+    out = tmp_path / "out"
+    code = callqa(["run", str(inbox), "--out", str(out), "--workers", "1", "-q"])
+    assert code == 1  # some files could not be processed
+    assert not (tmp_path / "x").exists() and not (inbox / "x").exists()
+    rows = {r["source"].rsplit("/", 1)[-1]: r for r in read_summary(out)}
+    assert rows["zero.wav"]["status"] == "empty"
+    assert rows["header only.wav"]["status"] == "empty"
+    assert rows["notes.wav"]["status"] == "unreadable"
+    assert "zero.wav" in rows["zero.wav"]["error"]
+    silent = rows["ten minutes of silence.wav"]
+    assert silent["status"] == "ok" and silent["words"] == "0" and float(silent["duration_s"]) == pytest.approx(600, abs=1)
+    odd = rows["café (copy) $(touch x).wav"]
+    assert odd["status"] == "ok" and int(odd["words"]) > 3
+    assert (out / "report.html").exists()
+    assert not list(out.rglob(".*.tmp-*"))
+
+
+def test_two_workers_split_the_batch_and_load_the_model_once_each(tmp_path, samples_dir):
+    out = tmp_path / "out"
+    spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"),
+                          settings={"callqa.report": {"html": "False"}})
+    stats = runner.run_workers(spec, 2)
+    assert all(s.ok for s in stats)
+    assert [s.model_loads for s in stats] == [1, 1]
+    calls, _ = batch.plan((str(samples_dir),), str(samples_dir / "manifest.csv"))
+    assert all((out / "calls" / c.call_id / "transcript.json").exists() for c in calls)
