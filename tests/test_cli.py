@@ -1,0 +1,50 @@
+"""The callqa command's contract: options, help and exit codes for usage errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.cli import EXIT_USAGE, build_parser, main, settings_from
+from pipeline.runner import parse_scheduler
+
+
+def test_help_explains_every_run_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    for option in ("--out", "--manifest", "--workers", "--engine", "--model", "--scheduler-host", "--redact",
+                   "--threads", "--beam-size", "--tone-model", "--label-map", "--rules"):
+        assert option in text
+
+
+def test_nothing_to_do_is_a_usage_error(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path / "o")]) == EXIT_USAGE
+    assert "give at least one INPUT" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["run", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == EXIT_USAGE
+
+
+def test_manifest_without_file_column_is_a_usage_error(tmp_path, capsys):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("name,direction\na.wav,inbound\n")
+    assert main(["run", "--manifest", str(manifest), "--out", str(tmp_path / "o")]) == EXIT_USAGE
+    assert "no 'file' column" in capsys.readouterr().err
+
+
+def test_bad_threshold_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "a.wav").write_bytes(b"")
+    assert main(["run", str(tmp_path), "--threat-threshold", "1.5", "--out", str(tmp_path / "o")]) == EXIT_USAGE
+    assert "threat_threshold" in capsys.readouterr().err
+
+
+def test_options_become_luigi_settings_with_threads_per_worker():
+    args = build_parser().parse_args(["run", "x", "--workers", "2", "--engine", "openai-whisper", "--redact"])
+    settings = settings_from(args)
+    assert settings["callqa.transcribe"]["engine"] == "openai-whisper"
+    assert settings["callqa.transcribe"]["threads"] == "1" or settings["callqa.transcribe"]["threads"].isdigit()
+    assert settings["callqa.report"]["redact"] == "True"
+
+
+@pytest.mark.parametrize("value, expected", [("host", ("host", 8082)), ("10.0.0.5:9000", ("10.0.0.5", 9000))])
+def test_scheduler_host_parsing(value, expected):
+    assert parse_scheduler(value) == expected
