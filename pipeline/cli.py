@@ -151,7 +151,8 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     spec = RunSpec(inputs=list(args.inputs), out_dir=str(out_dir), manifest=args.manifest or "",
-                   settings=settings, scheduler_host=host, scheduler_port=port or 8082)
+                   settings=settings, scheduler_host=host, scheduler_port=port or 8082,
+                   log_level=logging.getLevelName(log.getEffectiveLevel()))
     if workers == 1:
         stats = [run_in_process(spec)]
     else:

@@ -35,6 +35,7 @@ class RunSpec:
     shard: int = 0
     shards: int = 1
     worker_name: str = "w1"
+    log_level: str = "INFO"  # of the package logger in worker processes
 
 
 @dataclass

@@ -16,7 +16,7 @@ from .runner import RunSpec, run_in_process
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     spec = RunSpec(**json.loads(args[0]))
-    setup_logging(prefix=spec.worker_name)
+    setup_logging(verbose=spec.log_level == "DEBUG", quiet=spec.log_level == "WARNING", prefix=spec.worker_name)
     stats = run_in_process(spec)
     print(json.dumps(asdict(stats)), flush=True)
     return 0 if stats.ok else 3
