@@ -31,7 +31,16 @@ import torch
 
 from pipeline.config import DATA_DIR, DEFAULT_TONE_HEAD, ToneOptions
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, ToneScores
-from pipeline.tone import CONTEXT_SEP, POOLS, Encoder, ToneClassifier, join_context, pool, save_head
+from pipeline.tone import (
+    CONTEXT_SEP,
+    POOLS,
+    Encoder,
+    ToneClassifier,
+    join_context,
+    pool,
+    reference_embeddings,
+    save_head,
+)
 
 CORPUS_DIR = DATA_DIR / "corpus"
 ADAPTED_LAYERS = 3  # top encoder layers that get LoRA adapters
@@ -238,7 +247,7 @@ def main() -> None:
     started = time.perf_counter()
     layers, adapter = train(Encoder(), train_rows, args.seed)
     print(f"trained on {len(train_rows)} lines in {time.perf_counter() - started:.0f} s")
-    save_head(args.out, layers, adapter, LORA_ALPHA / LORA_RANK)
+    save_head(args.out, layers, adapter, LORA_ALPHA / LORA_RANK, reference_embeddings(train_rows))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
 
     started = time.perf_counter()

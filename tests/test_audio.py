@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import audio_factory as af
 import numpy as np
 import pytest
 
+import audio_factory as af
 from pipeline import audio
 from pipeline.config import ConvertOptions
 

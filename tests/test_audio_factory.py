@@ -8,9 +8,10 @@ import subprocess
 import time
 import wave
 
-import audio_factory as af  # pytest puts tests/ on sys.path
 import numpy as np
 import pytest
+
+import audio_factory as af  # pytest puts tests/ on sys.path
 
 needs_tools = pytest.mark.skipif(
     not (af.have_tools() and shutil.which("ffprobe")), reason="needs espeak-ng, ffmpeg, ffprobe"
