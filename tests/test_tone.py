@@ -211,3 +211,33 @@ def test_hf_label_map_naming_an_unknown_label_is_refused(tiny_model):
         tone.ToneClassifier(ToneOptions(model=str(tiny_model), label_map=(("insult", "hostile"),)))
     with pytest.raises(ValueError, match="label_map pair"):
         tone.ToneClassifier(ToneOptions(model=str(tiny_model), label_map=(("toxic", "rude"),)))
+
+
+def test_talk_unlike_any_training_line_is_not_threatening_or_hostile(classifier):
+    texts = [
+        "Okay.",
+        "And so my fellow Americans, ask not what your country can do for you.",
+        "He was not an ill-disposed young man.",
+        "So, how are you doing these days?",
+        "Jack, what was your last name so I can look it up in the system?",
+    ]
+    for text, scores in zip(texts, classifier.classify(texts)):
+        assert scores.label in ("neutral", "courteous"), (text, scores.scores)
+
+
+def test_unfamiliar_probability_moves_to_neutral():
+    tone_probs = np.array([[0.9, 0.05, 0.05, 0.0], [0.9, 0.05, 0.05, 0.0]])
+    refs = {"threatening": np.array([[1.0, 0.0]]), "hostile": np.array([[1.0, 0.0]])}
+    plain = np.array([[1.0, 0.0], [0.0, 1.0]])  # the first is a training line, the second unlike any
+    out = tone.distrust_unfamiliar(tone_probs, plain, refs)
+    assert out[0, 0] == pytest.approx(0.9)
+    assert out[1, 0] == pytest.approx(0.0) and out[1, 2] == pytest.approx(1.0)
+    assert np.allclose(out.sum(1), 1.0)
+
+
+def test_numpy_encoder_gives_the_features_of_the_torch_encoder(classifier):
+    head = classifier._backend.head
+    texts = ["If you keep calling, we will sue you.", "thanks\nokay bye", "a " * 300]
+    ours = tone.features(tone.NumpyEncoder(adapter=head.adapter, adapter_scale=head.adapter_scale), texts)
+    ref = tone.features(tone.Encoder(adapter=head.adapter, adapter_scale=head.adapter_scale), texts)
+    assert np.abs(ours - ref).max() < 1e-4
