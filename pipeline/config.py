@@ -65,7 +65,7 @@ class ToneOptions:
 class FlagOptions:
     rules: str = ""  # YAML rules file; empty = the shipped pipeline/data/rules.yaml
     threat_threshold: float = 0.5  # combined threat score that flags a segment
-    hostile_threshold: float = 0.6  # hostile probability that flags an agent segment
+    hostile_threshold: float = 0.65  # hostile probability that flags an agent segment
     critical_threshold: float = 0.85  # threat score from which severity is critical
     model_weight: float = 1.0  # how much the classifier counts against the rules
     min_words: int = 3  # shorter segments never flag on the model alone
