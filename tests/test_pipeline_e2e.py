@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import luigi
 import pytest
@@ -133,3 +134,35 @@ def test_two_workers_split_the_batch_and_load_the_model_once_each(tmp_path, samp
     assert [s.model_loads for s in stats] == [1, 1]
     calls, _ = batch.plan((str(samples_dir),), str(samples_dir / "manifest.csv"))
     assert all((out / "calls" / c.call_id / "transcript.json").exists() for c in calls)
+
+
+def test_report_built_by_the_pipeline_works_in_a_real_browser(sample_run, tmp_path):
+    """Headless Chromium on the pipeline's own report: flagged call first, a filter, a seek."""
+    from test_report_browser import CHROMIUM, CHROMIUM_ARGS, _open, _shot, _visible_ids
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium binary on this machine")
+    rows = read_summary(sample_run)
+    threat = next(r for r in rows if r["source"].endswith("vm_cease_desist.mp3"))
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _open(browser, (sample_run / "report.html").as_uri())
+        visible = _visible_ids(page)
+        first = next(r for r in rows if r["call_id"] == visible[0])
+        assert first["severity"] == "critical"
+        assert threat["call_id"] in visible[: sum(r["flagged"] == "yes" for r in rows)]
+        page.select_option("#filter-flag", "threatening_outbound")
+        shown = _visible_ids(page)
+        assert threat["call_id"] in shown and len(shown) < len(visible)
+        _shot(page, tmp_path, "pipeline-batch.png")
+
+        page = _open(browser, (sample_run / "calls" / threat["call_id"] / "report.html").as_uri())
+        page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=10_000)
+        phrase = page.locator("#transcript span.flagged").first
+        start = float(phrase.get_attribute("data-start"))
+        phrase.click()
+        assert abs(page.evaluate("document.getElementById('player').currentTime") - start) < 0.1
+        _shot(page, tmp_path, "pipeline-call.png")
+        assert page.problems == []
+        browser.close()
