@@ -194,7 +194,7 @@ def write_wav(path: Path, tracks: dict[int, np.ndarray], rate: int = SAMPLE_RATE
     path = Path(path)
     channels = [tracks[k] for k in sorted(tracks)]
     data = np.stack(channels, axis=1) if channels else np.zeros((0, 1), np.float32)
-    pcm = (np.clip(data, -1.0, 1.0) * 32767.0).astype("<i2")
+    pcm = np.clip(np.round(data * 32768.0), -32768, 32767).astype("<i2")  # exact for decoded int16
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with wave.open(str(tmp), "wb") as wav:
