@@ -68,7 +68,7 @@ class FlagOptions:
     hostile_threshold: float = 0.65  # hostile probability that flags an agent segment
     critical_threshold: float = 0.85  # threat score from which severity is critical
     model_weight: float = 1.0  # how much the classifier counts against the rules
-    min_words: int = 3  # shorter segments never flag on the model alone
+    min_words: int = 6  # shorter segments never flag on the model alone (rules still can)
 
 
 @dataclass(frozen=True)
