@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import secrets
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -39,6 +38,7 @@ from .schema import (
     Flag,
     Segment,
     Word,
+    write_text_atomic,
 )
 
 REPORT_NAME = "report.html"
@@ -64,14 +64,14 @@ NO_AGENT = "(no agent)"
 def write_call_report(call_dir: Path, call: CallTranscript, batch_report: str = "../../" + REPORT_NAME) -> Path:
     """Write ``call_dir/report.html`` for one call, atomically; returns its path."""
     path = Path(call_dir) / REPORT_NAME
-    _write_atomic(path, render_call_page(call, batch_report))
+    write_text_atomic(path, render_call_page(call, batch_report))
     return path
 
 
 def write_batch_report(out_dir: Path, calls: list[CallTranscript], run_info: dict) -> Path:
     """Write ``out_dir/report.html`` over a batch of calls, atomically; returns its path."""
     path = Path(out_dir) / REPORT_NAME
-    _write_atomic(path, render_batch_page(calls, run_info, Path(out_dir)))
+    write_text_atomic(path, render_batch_page(calls, run_info, Path(out_dir)))
     return path
 
 
@@ -138,19 +138,6 @@ def _json_script(element_id: str, data: Any) -> str:
     for ch, sub in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, sub)
     return f'<script type="application/json" id="{esc(element_id)}">{text}</script>'
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _clock(seconds: float) -> str:

@@ -264,19 +264,25 @@ def _build(tp: Any, data: Any) -> Any:
     return data
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file in the same folder and a rename."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename,
+    so a reader (or a rerun after a crash) never sees half a file under the real name."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(to_dict(data), fh, ensure_ascii=False, indent=1)
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """``data`` (a dataclass tree or plain JSON types) as JSON, written atomically."""
+    write_text_atomic(path, json.dumps(to_dict(data), ensure_ascii=False, indent=1))
 
 
 def load_transcript(path: Path) -> CallTranscript:

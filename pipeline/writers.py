@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
-from .schema import SEVERITIES, CallTranscript
+from .schema import SEVERITIES, CallTranscript, write_text_atomic
 
 SUMMARY_COLUMNS = [
     "call_id", "source", "status", "error", "duration_s", "channels", "language", "words",
@@ -19,20 +18,6 @@ FLAGGED_COLUMNS = [
     "call_id", "source", "severity", "flag_type", "score", "direction", "speaker", "threat_type",
     "fired_by", "reason", "evidence", "evidence_start", "evidence_end", "agent", "customer",
 ]  # fmt: skip
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _timestamp(seconds: float) -> str:
