@@ -7,11 +7,9 @@ Defaults live here. ``luigi.cfg`` sections (``[callqa.convert]``, ``[callqa.tran
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
@@ -81,11 +79,6 @@ class ReportOptions:
 class RetryOptions:
     attempts: int = 3  # tries of one stage of one call before it is reported as failed
     delay_s: float = 1.0  # wait before the second try; doubled before each later one
-
-
-def replace(options: Any, **changes: Any) -> Any:
-    """A copy of ``options`` with the non-None ``changes`` applied."""
-    return dataclasses.replace(options, **{k: v for k, v in changes.items() if v is not None})
 
 
 def validate(
