@@ -121,6 +121,8 @@ def _check(args: argparse.Namespace) -> None:
     )
     if args.model and os.path.sep in args.model and not os.path.exists(args.model):
         raise ValueError(f"--model {args.model}: no such file or folder")
+    if args.label_map and not args.tone_model:
+        raise ValueError("--label-map applies only with --tone-model (a Hugging Face model's labels)")
     if args.manifest and not os.path.isfile(args.manifest):
         raise ValueError(f"--manifest {args.manifest}: no such file")
 
