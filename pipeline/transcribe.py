@@ -27,6 +27,11 @@ NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 
 SAMPLING_SEED = 0  # for the temperature fallback's sampling
+SAMPLE_RATE = 16000  # Hz of the tracks
+PIECE_S = 300.0  # longer tracks are transcribed in pieces of about this many seconds ...
+CUT_SEARCH_S = 20.0  # ... cut at the quietest 100 ms within this many seconds before each boundary
+# (Whisper's feature extraction holds the whole input's spectrogram and its intermediates:
+# about 3.9 GB resident for a one-hour track; in pieces memory stays bounded.)
 
 MODEL_LOADS: list[dict] = []  # every model load in this process: engine, model, seconds
 
@@ -162,17 +167,40 @@ def transcribe_tracks(
                   compute_type=options.compute_type, beam_size=options.beam_size, vad=options.vad)
     total_s = 0.0
     for channel, samples in sorted(tracks.items()):
-        segments, info = engine.transcribe(samples, options)
-        total_s += info.transcribe_s
-        if segments or not asr.language:
-            asr.language, asr.language_probability = info.language, info.language_probability
-        for seg in segments:
-            if not seg.text:
-                continue
-            seg.channel, seg.speaker = channel, speakers.get(channel, "unknown")
-            merged.append(seg)
+        for first, last in pieces(samples):
+            segments, info = engine.transcribe(samples[first:last], options)
+            total_s += info.transcribe_s
+            if segments or not asr.language:
+                asr.language, asr.language_probability = info.language, info.language_probability
+            for seg in segments:
+                if not seg.text:
+                    continue
+                seg.channel, seg.speaker = channel, speakers.get(channel, "unknown")
+                _shift(seg, first / SAMPLE_RATE)
+                merged.append(seg)
     merged.sort(key=lambda s: (s.start, s.channel))
     for i, seg in enumerate(merged):
         seg.id = i
     asr.transcribe_s = round(total_s, 3)
     return merged, asr
+
+
+def pieces(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
+    """(first, last) sample ranges of about PIECE_S seconds, each cut in the quietest moment
+    shortly before its boundary, so no word is split; short tracks are one piece."""
+    size, search, frame = int(PIECE_S * rate), int(CUT_SEARCH_S * rate), int(0.1 * rate)
+    bounds = [0]
+    while len(samples) - bounds[-1] > size + size // 5:
+        window = samples[bounds[-1] + size - search : bounds[-1] + size]
+        energy = (window[: len(window) // frame * frame].reshape(-1, frame) ** 2).mean(axis=1)
+        bounds.append(bounds[-1] + size - search + int(np.argmin(energy)) * frame + frame // 2)
+    bounds.append(len(samples))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _shift(seg: Segment, offset_s: float) -> None:
+    if not offset_s:
+        return
+    seg.start, seg.end = round(seg.start + offset_s, 3), round(seg.end + offset_s, 3)
+    for word in seg.words:
+        word.start, word.end = round(word.start + offset_s, 3), round(word.end + offset_s, 3)

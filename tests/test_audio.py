@@ -128,3 +128,19 @@ def test_whisper_gets_the_same_samples_as_a_bare_faster_whisper_run(tmp_path):
     audio.write_wav(tmp_path / "audio.wav", decoded.tracks)
     back = audio.read_wav(tmp_path / "audio.wav", [0])[0]
     assert np.array_equal(back, decode_audio(str(mulaw)))
+
+
+def test_long_tracks_are_cut_into_pieces_in_silence():
+    from pipeline.transcribe import PIECE_S, pieces
+
+    rate = 16000
+    rng = np.random.default_rng(0)
+    track = (0.1 * rng.standard_normal(int(rate * PIECE_S * 3.1))).astype(np.float32)
+    quiet = int(rate * (PIECE_S - 7))  # a pause 7 s before the first boundary
+    track[quiet : quiet + rate // 2] = 0
+    ranges = pieces(track)
+    assert len(ranges) == 3  # the last piece takes the remainder (under 1.2 pieces)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(track)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert quiet <= ranges[0][1] <= quiet + rate // 2
+    assert pieces(track[: rate * 60]) == [(0, rate * 60)]
