@@ -81,8 +81,8 @@ def probe(path: Path) -> dict:
     if not streams:
         raise AudioError(
             STATUS_UNREADABLE,
-            f"{path.name} is not a recognised audio file (no audio stream found); "
-            "check that it is a recording and that its extension matches its content",
+            f"{path.name} has no audio stream that can be read: it is not a recording, or it is "
+            "damaged or truncated (an .m4a cut short loses the index at its end); check the file",
         )
     return {"format": info.get("format", {}), "stream": streams[0], "bytes": size}
 

@@ -106,6 +106,9 @@ def test_bad_inputs_get_a_status_and_the_batch_goes_on(tmp_path, samples_dir):
     af.header_only_wav(inbox / "header only.wav")
     af.text_as_wav(inbox / "notes.wav")
     af.silence(inbox / "ten minutes of silence.wav", seconds=600)
+    af.noise(inbox / "pure noise.wav", 20)
+    spoken = af.speech(tmp_path / "whole.m4a", "Hello, this is Sam from billing. Please call me back today.", fmt="m4a")
+    af.truncated(spoken, inbox / "cut short.m4a", fraction=0.5)
     good = next(p for p in sorted(samples_dir.iterdir()) if p.suffix in (".wav", ".mp3", ".m4a"))
     shutil.copy(good, inbox / "café (copy) $(touch x).wav")
     out = tmp_path / "out"
@@ -119,6 +122,8 @@ def test_bad_inputs_get_a_status_and_the_batch_goes_on(tmp_path, samples_dir):
     assert "zero.wav" in rows["zero.wav"]["error"]
     silent = rows["ten minutes of silence.wav"]
     assert silent["status"] == "ok" and silent["words"] == "0" and float(silent["duration_s"]) == pytest.approx(600, abs=1)
+    assert rows["pure noise.wav"]["status"] == "ok" and rows["pure noise.wav"]["words"] == "0"  # nothing invented
+    assert rows["cut short.m4a"]["status"] == "unreadable" and "truncated" in rows["cut short.m4a"]["error"]
     odd = rows["café (copy) $(touch x).wav"]
     assert odd["status"] == "ok" and int(odd["words"]) > 3
     assert (out / "report.html").exists()
