@@ -144,3 +144,20 @@ def test_long_tracks_are_cut_into_pieces_in_silence():
     assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
     assert quiet <= ranges[0][1] <= quiet + rate // 2
     assert pieces(track[: rate * 60]) == [(0, rate * 60)]
+
+
+def test_unreadable_file_is_reported_with_the_reason(tmp_path, monkeypatch):
+    """(Tests run as root, for whom chmod 000 changes nothing: the denial is simulated.)"""
+    path = af.tone(tmp_path / "locked.wav", seconds=1)
+    real_open = open
+
+    def deny(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", deny)
+    with pytest.raises(audio.AudioError) as err:
+        audio.load(path, OPTS)
+    assert err.value.status == "unreadable"
+    assert "locked.wav" in str(err.value) and "Permission denied" in str(err.value)
