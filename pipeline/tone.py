@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import DEFAULT_TONE_HEAD, ToneOptions
+from pipeline.minilm import NumpyBert, normalize
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, Segment, ToneScores
 
 LOG = logging.getLogger("pipeline")
@@ -135,36 +136,29 @@ class NumpyEncoder:
 
     Workers use it: identical features (a test pins this), without importing torch and
     transformers or building their model, which cost each worker about 4 s and 500 MB.
+    ``base`` shares an already loaded encoder's weights (the adapter changes only a copy of
+    the layers it touches).
     """
 
     name = Encoder.name
 
     def __init__(self, path: str | Path | None = None,
                  adapter: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-                 adapter_scale: float = 1.0):
-        from pipeline.minilm import NumpyBert
-
-        self.model = NumpyBert(path or _minilm_path(), max_tokens=MAX_TOKENS, truncation_side="left")
+                 adapter_scale: float = 1.0, base: NumpyBert | None = None):
+        self.base = base or NumpyBert(path or _minilm_path(), max_tokens=MAX_TOKENS, truncation_side="left")
+        self.model = self.base.variant() if adapter else self.base
         for name, (a, b) in (adapter or {}).items():
             self.model.add_low_rank(name, a, b, adapter_scale)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """(len(texts), POOLS * 384) float32: [mean, max] pooled, each L2-normalised."""
         out = np.zeros((len(texts), POOLS * self.model.hidden_size), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # equal lengths attend together
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            ids, mask = self.model.tokenize([texts[i] for i in idx])
-            states = self.model.hidden_states(ids, mask)
-            m = mask[..., None]
-            mean = (states * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-            peak = np.where(m > 0, states, np.finfo(np.float32).min).max(1)
-            out[idx] = np.concatenate([_normalize(mean), _normalize(peak)], axis=1)
+            states = self.model.encode([texts[i] for i in idx])
+            out[idx] = np.concatenate([normalize(states.mean()), normalize(states.max())], axis=1)
         return out
-
-
-def _normalize(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def pool(states, mask):
@@ -268,7 +262,7 @@ class _HeadBackend:
         self.head = Head(Path(options.head) if options.head else DEFAULT_TONE_HEAD)
         self.encoder = NumpyEncoder(adapter=self.head.adapter, adapter_scale=self.head.adapter_scale)
         self.references = self.head.references()
-        self.plain = NumpyEncoder() if self.references else None
+        self.plain = NumpyEncoder(base=self.encoder.base) if self.references else None
         self.batch_size = options.batch_size
         self.name = HEAD_MODEL
 
