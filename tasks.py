@@ -195,18 +195,22 @@ def _clear_failure(task: CallTask) -> None:
 
 # ----------------------------------------------------------------------------- batch
 class CallBatch(luigi.WrapperTask):
-    """Every recording under ``inputs`` (files or folders) and in ``manifest``.
+    """Every recording under ``inputs`` (files or folders) and in ``manifest``, or some of them.
 
-    ``shard``/``shards`` split the batch between processes that each run their own local
-    scheduler; with a central scheduler every process takes the whole batch (shards=1).
-    ``part``/``part_size`` cut a process's share into parts built one after another: Luigi's
+    ``call_ids`` narrows the batch to those calls: ``callqa run`` builds one CallBatch per
+    piece a worker claims from the run's work queue, or per ``batch.PART_SIZE`` calls (Luigi's
     scheduler costs grow with the square of the pending tasks, so thousands of files are
-    scheduled a few dozen at a time (part_size 0 = all at once).
+    scheduled a few dozen at a time). It is significant: a CallBatch over other calls is
+    another task, which a central scheduler must not take for this one.
+    ``shard``/``shards`` (a static split between processes, each with its own local scheduler)
+    and ``part``/``part_size`` (part_size 0 = all at once) are kept for Luigi's command line;
+    they are not significant, so use them only with a local scheduler.
     """
 
     inputs = luigi.ListParameter(default=[])
     out_dir = luigi.Parameter(default="outputs")
     manifest = luigi.Parameter(default="")
+    call_ids = luigi.ListParameter(default=[])  # only these calls, in this order (empty = all)
     shard = luigi.IntParameter(default=0, significant=False)
     shards = luigi.IntParameter(default=1, significant=False)
     part = luigi.IntParameter(default=0, significant=False)
@@ -217,7 +221,7 @@ class CallBatch(luigi.WrapperTask):
         mine = batch.shard(planned, self.shard, self.shards)
         if self.part_size:
             mine = mine[self.part * self.part_size : (self.part + 1) * self.part_size]
-        return mine
+        return batch.select(mine, self.call_ids) if self.call_ids else mine
 
     def requires(self):
         return [

@@ -1,4 +1,7 @@
-"""A batch: how calls are split between workers, how failures are kept, and the batch files.
+"""A batch: its calls in working order, how failures are kept, and the batch files.
+
+``ordered`` puts the largest recordings first, the order in which a run's workers claim them
+from its work queue (``pipeline/workqueue.py``); ``select`` picks the calls of one piece.
 
 ``write_outputs`` gathers every planned call's result (its transcript.json, or the failure a
 task recorded, or "not processed") and writes summary.csv, flagged.csv and report.html.
@@ -12,7 +15,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import stages
@@ -35,7 +38,7 @@ BATCH_REPORT = "report.html"
 FAILURE_JSON = "failure.json"
 
 
-PART_SIZE = 40  # calls scheduled per luigi.build (Luigi's scheduling grows with pending tasks squared)
+PART_SIZE = 40  # most calls scheduled per luigi.build (Luigi's scheduling grows with pending tasks squared)
 
 
 @functools.lru_cache(maxsize=8)
@@ -62,11 +65,9 @@ def thaw(value: Mapping) -> dict:
     }  # fmt: skip
 
 
-def shard(calls: list[CallInput], index: int, count: int) -> list[CallInput]:
-    """Calls for worker ``index`` of ``count``: longest first, dealt round-robin, so workers
-    get about the same amount of audio (file size stands in for duration)."""
-    if count <= 1:
-        return calls
+def ordered(calls: list[CallInput]) -> list[CallInput]:
+    """Largest file first (size stands in for the work), ties by call id: claimed in this
+    order, the long calls start early and the short ones fill the end."""
 
     def size(call: CallInput) -> int:
         try:
@@ -74,8 +75,25 @@ def shard(calls: list[CallInput], index: int, count: int) -> list[CallInput]:
         except OSError:
             return 0
 
-    ordered = sorted(calls, key=lambda c: (-size(c), c.call_id))
-    return ordered[index::count]
+    return sorted(calls, key=lambda c: (-size(c), c.call_id))
+
+
+def shard(calls: list[CallInput], index: int, count: int) -> list[CallInput]:
+    """Calls for shard ``index`` of ``count``: largest first, dealt round-robin (a static
+    split, for ``CallBatch --shard``; ``callqa run`` uses a work queue instead)."""
+    if count <= 1:
+        return calls
+    return ordered(calls)[index::count]
+
+
+def select(calls: list[CallInput], call_ids: Sequence[str]) -> list[CallInput]:
+    """The calls named by ``call_ids``, in that order; an id not in ``calls`` (a file that
+    vanished since the run was planned) is left out with a warning."""
+    by_id = {c.call_id: c for c in calls}
+    unknown = [i for i in call_ids if i not in by_id]
+    if unknown:
+        log.warning("%d call(s) of this piece are no longer in the batch: %s", len(unknown), ", ".join(unknown[:5]))
+    return [by_id[i] for i in call_ids if i in by_id]
 
 
 TRANSIENT_ERRORS = (OSError, RuntimeError, MemoryError)  # disk hiccups, a model failing to load once

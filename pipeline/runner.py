@@ -2,9 +2,11 @@
 
 CTranslate2 is not fork-safe and Whisper models are expensive to load, so Luigi always runs
 with one in-process worker here; parallelism comes from separate worker processes, each
-loading its models once. With the local scheduler each process takes its own shard of the
-batch; with a central scheduler (``luigid``) every process asks it for work, so several
-processes and machines split one batch without doing a file twice.
+loading its models once. With the local scheduler the processes pull pieces of the batch,
+largest calls first, from one work queue (``pipeline/workqueue.py``) until it is empty, so
+none idles while another still has calls; with a central scheduler (``luigid``) every
+process takes the whole batch and asks the scheduler for work, so several processes and
+machines split one batch without doing a file twice.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+
+from .workqueue import WorkQueue
 
 log = logging.getLogger("pipeline")
 
@@ -32,8 +37,7 @@ class RunSpec:
     settings: dict[str, dict[str, str]] = field(default_factory=dict)  # luigi.cfg section -> key -> value
     scheduler_host: str = ""  # empty = local scheduler
     scheduler_port: int = DEFAULT_SCHEDULER_PORT
-    shard: int = 0
-    shards: int = 1
+    queue: str = ""  # work queue folder to claim pieces from; empty = the whole batch
     worker_name: str = "w1"
     log_level: str = "INFO"  # of the package logger in worker processes
 
@@ -45,6 +49,7 @@ class WorkerStats:
     model_loads: int
     tasks_seconds: float
     exit_code: int = 0
+    calls: int = 0  # calls this process scheduled (claimed, with a work queue)
 
 
 def parse_scheduler(value: str) -> tuple[str, int]:
@@ -70,7 +75,9 @@ def apply_settings(settings: dict[str, dict[str, str]]) -> None:
 
 
 def run_in_process(spec: RunSpec) -> WorkerStats:
-    """Build the batch (or this process's shard of it) with one in-process Luigi worker."""
+    """Build calls with one in-process Luigi worker, one ``luigi.build`` per piece: the pieces
+    this process claims from the run's work queue, or else (one worker, or a central
+    scheduler) the whole batch in parts of ``batch.PART_SIZE``."""
     import luigi
 
     import tasks
@@ -80,40 +87,65 @@ def run_in_process(spec: RunSpec) -> WorkerStats:
     started = time.perf_counter()
     loads_before = len(transcribe.MODEL_LOADS)
     calls, _ = batch.plan(tuple(spec.inputs), spec.manifest)
-    mine = len(batch.shard(calls, spec.shard, spec.shards))
     kwargs = {"workers": 1, "log_level": "WARNING", "detailed_summary": True}
     if spec.scheduler_host:
         kwargs.update(scheduler_host=spec.scheduler_host, scheduler_port=spec.scheduler_port)
     else:
         kwargs["local_scheduler"] = True
-    ok = True
-    parts = max(1, -(-mine // batch.PART_SIZE))
-    for part in range(parts):
-        target = tasks.CallBatch(
-            inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, shard=spec.shard,
-            shards=spec.shards, part=part, part_size=batch.PART_SIZE,
-        )  # fmt: skip
+    ok, scheduled = True, 0
+    for piece in _pieces(spec, calls):
+        target = tasks.CallBatch(inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, call_ids=piece)
         result = luigi.build([target], **kwargs)
         ok = ok and bool(result.scheduling_succeeded)
-        log.info("part %d/%d of this worker's %d calls done", part + 1, parts, mine)
+        scheduled += len(piece)
+        log.info("this worker has built %d of the batch's %d calls", scheduled, len(calls))
     return WorkerStats(
         worker=spec.worker_name,
         ok=ok,
         model_loads=len(transcribe.MODEL_LOADS) - loads_before,
         tasks_seconds=round(time.perf_counter() - started, 3),
+        calls=scheduled,
     )
 
 
+def _pieces(spec: RunSpec, calls: list) -> Iterator[list[str]]:
+    """Call ids to build together: claimed from the queue, or the batch in fixed parts."""
+    from pipeline.batch import PART_SIZE
+
+    if spec.queue:
+        yield from WorkQueue(spec.queue).pieces()
+        return
+    ids = [c.call_id for c in calls]
+    for start in range(0, len(ids), PART_SIZE):
+        yield ids[start : start + PART_SIZE]
+
+
 def run_workers(spec: RunSpec, workers: int) -> list[WorkerStats]:
-    """Start ``workers`` processes (``python -m pipeline.worker``) and wait for them all."""
+    """Start ``workers`` processes (``python -m pipeline.worker``) and wait for them all.
+
+    With the local scheduler they share a fresh work queue over the batch, largest calls
+    first, removed when they have ended; with a central scheduler there is none.
+    """
+    from pipeline import batch
+
+    queue = None
+    if not spec.scheduler_host:
+        calls, _ = batch.plan(tuple(spec.inputs), spec.manifest)
+        queue = WorkQueue.create([c.call_id for c in batch.ordered(calls)], workers, most=batch.PART_SIZE)
+    try:
+        return _start_and_wait(replace(spec, queue=str(queue.folder) if queue else ""), workers)
+    finally:
+        if queue:
+            queue.remove()
+
+
+def _start_and_wait(spec: RunSpec, workers: int) -> list[WorkerStats]:
     procs = []
     for i in range(workers):
-        part = RunSpec(**{**asdict(spec), "worker_name": f"w{i + 1}"})
-        if not spec.scheduler_host:
-            part.shard, part.shards = i, workers
-        cmd = [sys.executable, "-m", "pipeline.worker", json.dumps(asdict(part))]
+        mine = replace(spec, worker_name=f"w{i + 1}")
+        cmd = [sys.executable, "-m", "pipeline.worker", json.dumps(asdict(mine))]
         env = dict(os.environ, PYTHONPATH=_project_path())
-        procs.append((part.worker_name, subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)))
+        procs.append((mine.worker_name, subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)))
     stats = []
     for name, proc in procs:
         out, _ = proc.communicate()

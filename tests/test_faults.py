@@ -22,7 +22,7 @@ import pytest
 
 import audio_factory as af
 import tasks
-from pipeline import schema, transcribe
+from pipeline import batch, schema, transcribe, workqueue
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLQA = [sys.executable, "-m", "pipeline.cli"]
@@ -94,6 +94,34 @@ def test_two_runs_at_once_never_process_a_file_twice(tmp_path, clip):
     assert sorted(done) == sorted(str(p) for p in inbox.iterdir())  # each file done once, by one run
     assert_no_half_files(out)
     assert len(stage_files(out, "transcript.json")) == 6
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_other_and_a_rerun_finishes(tmp_path, clip):
+    inbox = make_batch(tmp_path / "inbox", clip, 12)
+    out = tmp_path / "out"
+    cmd = CALLQA + ["run", str(inbox), "--out", str(out), "--workers", "2", "--threads", "1", "--no-html"]
+    run = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = ""
+    while "[w1] INFO done" not in log and run.poll() is None:  # w1's first call of its first piece
+        log += run.stderr.readline()
+    children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+    w1 = next(pid for pid in children if '"worker_name": "w1"' in Path(f"/proc/{pid}/cmdline").read_text())
+    os.kill(int(w1), signal.SIGKILL)
+    done_at_kill = len(stage_files(out, "transcript.json"))
+    log += run.communicate(timeout=300)[1]
+    assert run.returncode == 3, log[-2000:]  # a worker died: rerun to finish
+    finished = stage_files(out, "transcript.json")
+    assert len(finished) > done_at_kill, "w2 went on claiming"
+    lost = 12 - len(finished)  # the rest of w1's piece, at most: w2 claimed everything else
+    assert 1 <= lost <= workqueue.piece_size(12, 2, batch.PART_SIZE) - 1
+    assert (out / "summary.csv").read_text().count("not processed") == lost
+    assert_no_half_files(out)
+    rerun = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    done = DONE.findall(log) + DONE.findall(rerun.stderr)
+    assert sorted(done) == sorted(str(p) for p in inbox.iterdir())  # each file done once over both runs
+    assert all(stage_files(out, "transcript.json")[p] == mtime for p, mtime in finished.items())
 
 
 def free_port() -> int:
@@ -203,8 +231,6 @@ def test_full_disk_fails_clearly_and_leaves_no_finished_looking_file(tmp_path, c
     assert not list(out.glob("calls/*/transcript.json"))
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
     monkeypatch.setattr(schema.os, "fsync", real_fsync)
-    from pipeline import batch
-
     calls, _ = batch.plan((str(inbox),), "")
     results = batch.write_outputs(out, calls, {})
     assert {r.status for r in results} == {"failed"}

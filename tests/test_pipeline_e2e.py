@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import luigi
@@ -130,15 +132,22 @@ def test_bad_inputs_get_a_status_and_the_batch_goes_on(tmp_path, samples_dir):
     assert not list(out.rglob(".*.tmp-*"))
 
 
-def test_two_workers_split_the_batch_and_load_the_model_once_each(tmp_path, samples_dir):
+def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path, samples_dir, capfd, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where the run's work queue goes
+    (tmp_path / "tmp").mkdir()
     out = tmp_path / "out"
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"),
                           settings={"callqa.report": {"html": "False"}})
     stats = runner.run_workers(spec, 2)
     assert all(s.ok for s in stats)
-    assert [s.model_loads for s in stats] == [1, 1]
+    assert [s.model_loads for s in stats] == [1, 1]  # both took calls, each loaded the model once
     calls, _ = batch.plan((str(samples_dir),), str(samples_dir / "manifest.csv"))
+    assert sum(s.calls for s in stats) == len(calls)
     assert all((out / "calls" / c.call_id / "transcript.json").exists() for c in calls)
+    done = re.findall(r"\[(w\d)\] INFO done (.+?): ok", capfd.readouterr().err)
+    assert sorted(source for _, source in done) == sorted(c.source for c in calls)  # each call once
+    assert {worker for worker, _ in done} == {"w1", "w2"}
+    assert not list((tmp_path / "tmp").iterdir())  # the queue is gone with the run
 
 
 def test_report_built_by_the_pipeline_works_in_a_real_browser(sample_run, tmp_path):
