@@ -506,6 +506,11 @@ def print_table(summaries: dict[str, dict], audio_s: float, n_files: int, repeat
         print(f"callqa: {c.get('workers')} worker(s), model loads {_cell(c.get('model_loads'), '{:.0f}')}, "
               f"transcribed track audio {_cell(c.get('track_audio_s'), '{:.1f}')} s, stage seconds summed over calls "
               f"{c.get('stages_s')}, engine (asr) {_cell(c.get('asr_s'))} s")  # fmt: skip
+        stages = c.get("stages_s") or {}
+        if stages.get("analyze") is not None and stages.get("transcribe"):
+            print(f"callqa: tone analysis (analyze stage: tone model, prosody, rules, flags) adds "
+                  f"{100 * stages['analyze'] / stages['transcribe']:.1f}% to the transcribe stage's seconds "
+                  f"(target <= 10%)")  # fmt: skip
     for system in (FASTER, OPENAI):
         if system in summaries:
             b = summaries[system]
