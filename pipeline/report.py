@@ -17,6 +17,7 @@ without it the pages read the same.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import secrets
@@ -26,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .config import DATA_DIR
 from .schema import (
     AGENT,
     CUSTOMER,
@@ -96,7 +98,7 @@ def render_call_page(call: CallTranscript, batch_report: str = "../../" + REPORT
             + _details_panel(call)
             + "</aside></div>"
         )
-    return _page(title, nonce, head, body, CALL_JS, "call-page")
+    return _page(title, nonce, head, body, _asset("call.js"), "call-page")
 
 
 def render_batch_page(calls: list[CallTranscript], run_info: dict, out_dir: Path | None = None) -> str:
@@ -115,7 +117,7 @@ def render_batch_page(calls: list[CallTranscript], run_info: dict, out_dir: Path
         + _section("agents", "Agents", len(_agents(calls)), _agent_table(calls))
         + _json_script("call-text", {c.call_id: _search_text(c) for c in calls})
     )
-    return _page("callqa report", nonce, head, body, BATCH_JS, "batch-page")
+    return _page("callqa report", nonce, head, body, _asset("batch.js"), "batch-page")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -247,7 +249,7 @@ def _page(title: str, nonce: str, head: str, body: str, js: str, cls: str) -> st
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
         '<link rel="icon" href="data:,">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+        f"<title>{esc(title)}</title><style>{_asset('report.css')}</style></head>"
         f'<body class="{cls}">{head}<main>{body}</main>'
         f'<script nonce="{nonce}">{js}</script></body></html>\n'
     )
@@ -1037,306 +1039,10 @@ def _axis(dur: float, x: Scale, y: float) -> list[str]:
 
 
 # --------------------------------------------------------------------------- assets
+# The pages' CSS and JavaScript live in pipeline/data/report/ and are inlined into every page
+# (the pages open from disk and fetch nothing).
 
-CSS = """
-:root{--bg:#f5f6f8;--card:#fff;--fg:#1f2329;--muted:#6b7380;--line:#e2e5ea;--head:#fafbfc;
---accent:#2f5bd3;--crit:#c92a2a;--high:#e8590c;--med:#d99a00;--low:#4263eb;--none:#adb5bd;
---agent:#1c64d1;--agent-bg:#eaf1fd;--cust:#0b7a6f;--cust-bg:#e7f6f2;--unk:#6b7280;
---unk-bg:#eef0f3;--mark:#fff1a6;--rule:#dbe4ff;--bad:#c92a2a}
-@media (prefers-color-scheme:dark){:root{--bg:#15181d;--card:#1d2128;--fg:#e4e7eb;
---muted:#9aa3af;--line:#2d333c;--head:#22272f;--accent:#7c9cff;--agent-bg:#1c2a42;
---cust-bg:#17322d;--unk-bg:#262b33;--mark:#5c4d00;--rule:#2a3560}}
-*{box-sizing:border-box}
-html{scroll-padding-top:130px}
-body{margin:0;background:var(--bg);color:var(--fg);
-font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
-h1{font-size:18px;margin:0;display:flex;align-items:center;gap:8px;flex-wrap:wrap}
-h2{font-size:15px;margin:22px 0 8px;display:flex;align-items:center;gap:8px}
-h3{font-size:13px;margin:0 0 6px;text-transform:uppercase;letter-spacing:.04em;
-color:var(--muted)}
-main{max-width:1440px;margin:0 auto;padding:8px 24px 64px}
-.muted{color:var(--muted)}.small{font-size:12px}.bad{color:var(--bad);font-weight:600}
-header.top{position:sticky;top:0;z-index:20;background:var(--card);
-border-bottom:1px solid var(--line);box-shadow:0 1px 4px rgba(0,0,0,.06);
-padding:10px 24px;display:flex;align-items:center;gap:12px 28px;flex-wrap:wrap}
-.stats{display:flex;gap:22px;flex-wrap:wrap;margin-left:auto}
-.stat{display:flex;flex-direction:column}.stat .k{font-size:11px;text-transform:uppercase;
-letter-spacing:.05em;color:var(--muted)}.stat .v{font-size:18px;font-weight:600;
-font-variant-numeric:tabular-nums}.stat .chips .badge{font-size:11px;vertical-align:3px}
-.run{max-width:1440px;margin:10px auto 0;padding:0 24px;display:flex;flex-wrap:wrap;gap:6px;
-align-items:flex-start}
-.kv{display:inline-block;background:var(--card);border:1px solid var(--line);
-border-radius:6px;padding:1px 8px;font-size:12px;white-space:nowrap}
-.kv .k{color:var(--muted)}
-details.options{font-size:12px}details.options summary{cursor:pointer;color:var(--accent);
-padding:2px 4px}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;
-font-weight:600;color:#fff;white-space:nowrap;line-height:18px}
-.sev-critical{background:var(--crit)}.sev-high{background:var(--high)}
-.sev-medium{background:var(--med)}.sev-low{background:var(--low)}
-.sev-none{background:transparent;color:var(--muted)}
-.status{display:inline-block;padding:0 7px;border-radius:4px;font-size:12px;font-weight:600}
-.status-bad{background:#ffe3e3;color:#a61e1e}
-.tone{display:inline-block;padding:0 7px;border-radius:4px;font-size:12px;
-background:var(--unk-bg);color:var(--unk)}
-.tone-threatening{background:#ffe3e3;color:#a61e1e}.tone-hostile{background:#fff0e0;
-color:#b3510b}.tone-courteous{background:#e6f6ea;color:#2b7a3b}
-.filters{display:none;position:sticky;top:var(--hdr,64px);z-index:15;background:var(--bg);
-padding:10px 0;gap:8px 10px;flex-wrap:wrap;align-items:center;border-bottom:1px solid var(--line)}
-.js .filters{display:flex}
-.filters label{font-size:12px;color:var(--muted);display:flex;align-items:center;gap:4px}
-.filters select,.filters input,.filters button{font:inherit;font-size:13px;color:var(--fg);
-background:var(--card);border:1px solid var(--line);border-radius:6px;padding:4px 6px}
-.filters input{min-width:200px;flex:1 1 200px;max-width:360px}
-.filters button{cursor:pointer}.filters select{max-width:150px}
-.filters select.active{border-color:var(--accent);box-shadow:0 0 0 1px var(--accent)}
-.count{font-size:12px;font-weight:600;color:var(--muted);background:var(--card);
-border:1px solid var(--line);border-radius:10px;padding:0 8px}
-table{border-collapse:separate;border-spacing:0;width:100%;background:var(--card);
-border:1px solid var(--line);border-radius:8px;overflow:hidden}
-th,td{padding:6px 10px;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
-tbody tr:last-child td{border-bottom:0}
-thead th{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
-background:var(--head);font-weight:600;white-space:nowrap}
-.js thead th{cursor:pointer}.js thead th:hover{color:var(--fg)}
-th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
-tr[hidden],p[hidden],table[hidden]{display:none}
-table.calls tbody tr:hover{background:var(--head)}
-tr.sev-row-critical td:first-child{box-shadow:inset 4px 0 var(--crit)}
-tr.sev-row-high td:first-child{box-shadow:inset 4px 0 var(--high)}
-tr.sev-row-medium td:first-child{box-shadow:inset 4px 0 var(--med)}
-tr.sev-row-low td:first-child{box-shadow:inset 4px 0 var(--low)}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.call a{font-weight:600}td.evidence{max-width:520px}
-a.quote{color:var(--fg);font-style:italic}a.quote:hover{color:var(--accent)}
-td.error{color:var(--bad);font-family:ui-monospace,SFMono-Regular,Menlo,monospace;
-font-size:12px;white-space:pre-wrap;word-break:break-word}
-td.file{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;
-word-break:break-all}
-.empty{color:var(--muted);font-style:italic;margin:4px 0}
-.meter{display:inline-block;width:60px;height:6px;border-radius:3px;background:var(--line);
-vertical-align:middle;overflow:hidden}.meter .fill{display:block;height:100%}
-.fill.tone-threatening{background:var(--crit)}.fill.tone-hostile{background:var(--high)}
-.fill.tone-neutral{background:var(--none)}.fill.tone-courteous{background:#51cf66}
-.fill.lo{background:#8ce99a}.fill.mid{background:#fab005}.fill.hi{background:var(--crit)}
-.call-top{display:grid;grid-template-columns:auto 1fr auto;align-items:center}
-.call-top .links{display:flex;flex-direction:column;gap:2px;font-size:12px}
-.playerbox audio{width:420px;max-width:40vw;height:36px}
-.flag-card{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--none);
-border-radius:8px;padding:10px 14px;margin:0 0 10px}
-.sev-border-critical{border-left-color:var(--crit)}.sev-border-high{border-left-color:var(--high)}
-.sev-border-medium{border-left-color:var(--med)}.sev-border-low{border-left-color:var(--low)}
-.flag-head{display:flex;align-items:center;gap:8px;flex-wrap:wrap}
-.flag-head strong{font-size:15px;margin-right:6px}
-.reason{margin:6px 0 8px}
-table.evidence{border:0;border-top:1px solid var(--line);border-radius:0}
-table.evidence th{background:transparent}
-.timeline{display:block;background:var(--card);border:1px solid var(--line);border-radius:8px}
-.tl-label,.tl-time{font-size:11px;fill:var(--muted)}
-.tl-seg{cursor:pointer}.tl-seg:hover{opacity:.75}
-.tl-agent{fill:var(--agent)}.tl-customer{fill:var(--cust)}.tl-unknown{fill:var(--unk)}
-.tl-flagged{stroke:var(--crit);stroke-width:2}
-.tl-gap{fill:var(--line);opacity:.55}
-.tl-loud{opacity:.55}.tl-raised{opacity:.85}.tl-shout{opacity:1;fill:var(--high)}
-.tl-threat{cursor:pointer}.tl-threat.lo{fill:#8ce99a}.tl-threat.mid{fill:#fab005}
-.tl-threat.hi{fill:var(--crit)}
-.tl-base{stroke:var(--line)}
-.legend{display:flex;gap:16px;flex-wrap:wrap;margin:6px 2px 0}
-.sw{display:inline-block;width:12px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-.sw.tl-agent{background:var(--agent)}.sw.tl-customer{background:var(--cust)}
-.sw.tl-gap{background:var(--line)}.sw-flag{border:2px solid var(--crit)}.tl-half{stroke:var(--line);stroke-dasharray:3 3}
-.tl-tick{stroke:var(--muted)}.tl-mark{cursor:pointer}
-.sev-fill-critical{fill:var(--crit)}.sev-fill-high{fill:var(--high)}
-.sev-fill-medium{fill:var(--med)}.sev-fill-low{fill:var(--low)}
-#playhead{stroke:var(--fg);stroke-width:1.5}
-.cols{display:grid;grid-template-columns:minmax(0,1fr) 340px;gap:24px;align-items:start}
-@media (max-width:1000px){.cols{grid-template-columns:1fr}.playerbox audio{max-width:90vw}}
-.side{position:sticky;top:var(--hdr,80px);display:flex;flex-direction:column;gap:12px;
-margin-top:22px;max-height:calc(100vh - var(--hdr,80px) - 12px);overflow:auto}
-.panel{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
-table.kvtable{border:0;border-radius:0;background:transparent}
-.kvtable th,.kvtable td{padding:3px 6px;border:0;font-size:12.5px}
-.kvtable th{color:var(--muted);font-weight:500;white-space:nowrap;text-transform:none;
-letter-spacing:0;background:transparent;width:1%}
-.kvtable td{word-break:break-word}
-.dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;
-background:var(--unk)}.dot.spk-agent{background:var(--agent)}
-.dot.spk-customer{background:var(--cust)}
-.turns{display:flex;flex-direction:column;gap:8px}
-.turn{max-width:78%;border-radius:10px;padding:6px 12px 8px;background:var(--unk-bg);
-border:1px solid transparent}
-.turn-left{align-self:flex-start;background:var(--agent-bg);border-top-left-radius:2px}
-.turn-right{align-self:flex-end;background:var(--cust-bg);border-top-right-radius:2px}
-.turn-center{align-self:center}
-.turn-head{font-size:12px;display:flex;gap:8px;align-items:baseline}
-.turn-head .who{font-weight:700;text-transform:capitalize}
-.spk-agent .who{color:var(--agent)}.spk-customer .who{color:var(--cust)}
-.seg{margin:2px 0;padding:1px 6px;border-radius:4px}
-.seg.flagged-seg{box-shadow:inset 3px 0 var(--crit)}
-.seg.target{outline:2px solid var(--accent)}
-.seg.playing{background:rgba(47,91,211,.12);outline:1px solid rgba(47,91,211,.35)}
-a.ts{font-size:12px;font-variant-numeric:tabular-nums;color:var(--muted);
-border-bottom:1px dotted currentColor}a.ts:hover{color:var(--accent);text-decoration:none}
-.ts-inline{margin-right:4px}
-.flagged{background:var(--mark);border-radius:3px;padding:0 2px;cursor:pointer;
-box-shadow:inset 0 -2px var(--med)}
-.sev-text-critical{box-shadow:inset 0 -2px var(--crit)}
-.sev-text-high{box-shadow:inset 0 -2px var(--high)}
-.sev-text-rule{background:var(--rule);box-shadow:inset 0 -2px var(--low)}
-.flagged:hover{filter:brightness(.95)}
-.chips{white-space:normal}
-.chip{display:inline-block;font-size:11px;padding:0 6px;border-radius:8px;margin-left:4px;
-background:var(--card);border:1px solid var(--line);color:var(--muted);vertical-align:1px}
-.chip.threat{color:var(--crit);border-color:#ffc9c9}.chip.voice{color:var(--high)}
-.chip.rule-lower{text-decoration:line-through}
-section.failure{background:var(--card);border:1px solid var(--line);
-border-left:5px solid var(--bad);border-radius:8px;padding:4px 16px 10px;margin:16px 0}
-@media print{header.top{position:static}.filters,.playerbox{display:none}
-.side{position:static;max-height:none}}
-"""
 
-# One handler for every element with data-start: seek the player and play. The timeline's
-# playhead and the segment being heard follow playback; "#t=12.5" in the address seeks too.
-CALL_JS = """
-(function () {
-  document.documentElement.classList.add('js');
-  var p = document.getElementById('player');
-  var top = document.querySelector('header.top');
-  function setHdr() {
-    if (top) document.documentElement.style.setProperty('--hdr', top.offsetHeight + 'px');
-  }
-  setHdr(); window.addEventListener('resize', setHdr);
-  if (!p) return;
-  var segs = Array.prototype.slice.call(document.querySelectorAll('.seg[data-seg-start]'));
-  var svg = document.getElementById('timeline');
-  var head = document.getElementById('playhead');
-  function seek(t, play) {
-    p.currentTime = t;
-    if (play) { var r = p.play(); if (r && r.catch) r.catch(function () {}); }
-    follow();
-  }
-  function follow() {
-    var t = p.currentTime, shown = null;
-    segs.forEach(function (s) {
-      var on = t >= +s.dataset.segStart && t < +s.dataset.segEnd;
-      s.classList.toggle('playing', on);
-      if (on && !shown) shown = s;
-    });
-    if (svg && head) {
-      var d = +svg.dataset.duration, x = +svg.dataset.left + +svg.dataset.plot * Math.min(t / d, 1);
-      head.setAttribute('x1', x); head.setAttribute('x2', x);
-      head.setAttribute('visibility', 'visible');
-    }
-    return shown;
-  }
-  document.addEventListener('click', function (e) {
-    var el = e.target.closest ? e.target.closest('[data-start]') : null;
-    if (!el) return;
-    e.preventDefault();
-    seek(parseFloat(el.getAttribute('data-start')), true);
-  });
-  p.addEventListener('timeupdate', follow);
-  p.addEventListener('seeked', follow);
-  var m = /^#t=([0-9.]+)/.exec(location.hash);
-  if (m) {
-    var t = parseFloat(m[1]);
-    seek(t, false);
-    var s = follow() || segs.filter(function (x) { return +x.dataset.segStart <= t; }).pop();
-    if (s) { s.classList.add('target'); s.scrollIntoView({block: 'center'}); }
-  }
-})();
-"""
-
-# Filters, search over the embedded transcript text, sortable columns, and the filter state
-# kept in the address (so "back" from a call page returns to the same view).
-BATCH_JS = """
-(function () {
-  document.documentElement.classList.add('js');
-  var top = document.querySelector('header.top');
-  function setHdr() {
-    if (top) document.documentElement.style.setProperty('--hdr', top.offsetHeight + 'px');
-  }
-  setHdr(); window.addEventListener('resize', setHdr);
-  var texts = {};
-  try { texts = JSON.parse(document.getElementById('call-text').textContent); } catch (e) {}
-  var lower = {};
-  Object.keys(texts).forEach(function (k) { lower[k] = texts[k].toLowerCase(); });
-  var selects = Array.prototype.slice.call(document.querySelectorAll('.filters select'));
-  var search = document.getElementById('search');
-  var rows = Array.prototype.slice.call(document.querySelectorAll('tr.call-row'));
-  function matches(r, key, v) {
-    if (!v) return true;
-    var d = r.dataset;
-    if (key === 'severity') return v === 'flagged' ? d.severity !== 'none' : d.severity === v;
-    if (key === 'flag') return (' ' + d.flags + ' ').indexOf(' ' + v + ' ') >= 0;
-    return d[key] === v;
-  }
-  function apply() {
-    var words = search.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
-    rows.forEach(function (r) {
-      var ok = selects.every(function (s) { return matches(r, s.dataset.key, s.value); });
-      if (ok && words.length) {
-        var t = lower[r.dataset.callId] || '';
-        ok = words.every(function (w) { return t.indexOf(w) >= 0; });
-      }
-      r.hidden = !ok;
-      if (ok) shown++;
-    });
-    selects.forEach(function (s) { s.classList.toggle('active', !!s.value); });
-    document.querySelectorAll('section.block').forEach(function (sec) {
-      var all = sec.querySelectorAll('tr.call-row');
-      if (!all.length) return;
-      var vis = sec.querySelectorAll('tr.call-row:not([hidden])').length;
-      var c = sec.querySelector('.count'), n = sec.querySelector('.nomatch');
-      if (c) c.textContent = vis === all.length ? all.length : vis + ' of ' + all.length;
-      if (n) n.hidden = vis > 0;
-      var tb = sec.querySelector('table.calls'); if (tb) tb.hidden = vis === 0;
-    });
-    document.getElementById('filter-count').textContent =
-      shown === rows.length ? '' : 'showing ' + shown + ' of ' + rows.length + ' files';
-    var state = selects.filter(function (s) { return s.value; })
-      .map(function (s) { return s.dataset.key + '=' + encodeURIComponent(s.value); });
-    if (search.value) state.push('q=' + encodeURIComponent(search.value));
-    history.replaceState(null, '', state.length ? '#' + state.join('&') : location.pathname);
-  }
-  location.hash.slice(1).split('&').forEach(function (kv) {
-    var i = kv.indexOf('='); if (i < 0) return;
-    var k = kv.slice(0, i), v = decodeURIComponent(kv.slice(i + 1));
-    if (k === 'q') search.value = v;
-    selects.forEach(function (s) { if (s.dataset.key === k) s.value = v; });
-  });
-  selects.forEach(function (s) { s.addEventListener('change', apply); });
-  search.addEventListener('input', apply);
-  document.getElementById('filter-reset').addEventListener('click', function () {
-    selects.forEach(function (s) { s.value = ''; }); search.value = ''; apply();
-  });
-  document.querySelectorAll('a.agent-link').forEach(function (a) {
-    a.addEventListener('click', function (e) {
-      e.preventDefault();
-      var s = document.getElementById('filter-agent');
-      s.value = a.closest('tr').dataset.agent; apply();
-      window.scrollTo({top: 0});
-    });
-  });
-  document.querySelectorAll('thead th').forEach(function (th) {
-    th.addEventListener('click', function () {
-      var table = th.closest('table'), body = table.tBodies[0];
-      var i = Array.prototype.indexOf.call(th.parentNode.children, th);
-      var asc = !th.classList.contains('sorted-asc'), num = th.dataset.sort === 'num';
-      table.querySelectorAll('th').forEach(function (h) {
-        h.classList.remove('sorted-asc', 'sorted-desc');
-      });
-      th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
-      function val(r) {
-        var c = r.children[i]; var v = c.dataset.v !== undefined ? c.dataset.v : c.textContent;
-        return num || c.dataset.v !== undefined ? parseFloat(v) || 0 : v.trim().toLowerCase();
-      }
-      Array.prototype.slice.call(body.rows).sort(function (a, b) {
-        var x = val(a), y = val(b); return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
-      }).forEach(function (r) { body.appendChild(r); });
-    });
-  });
-  apply();
-})();
-"""
+@functools.cache
+def _asset(name: str) -> str:
+    return (DATA_DIR / "report" / name).read_text(encoding="utf-8")
