@@ -115,7 +115,8 @@ class NumpyBert:
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.hidden_size = int(config["hidden_size"])
-        w = {k.removeprefix("bert."): v.astype(np.float32) for k, v in load_file(str(folder / "model.safetensors")).items()}
+        weights = load_file(str(folder / "model.safetensors"))
+        w = {k.removeprefix("bert."): v.astype(np.float32, copy=False) for k, v in weights.items()}
         self.word = w["embeddings.word_embeddings.weight"]
         self.position = w["embeddings.position_embeddings.weight"]
         self.token_type = w["embeddings.token_type_embeddings.weight"][0]
