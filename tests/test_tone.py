@@ -225,6 +225,27 @@ def test_talk_unlike_any_training_line_is_not_threatening_or_hostile(classifier)
         assert scores.label in ("neutral", "courteous"), (text, scores.scores)
 
 
+# Everyday talk around call-center lines, none of it in the corpus: small talk, a hedged
+# question, backchannels run into a question (two speakers in one mono segment), a phone menu,
+# read prose with violent words, a sales offer, "Oh, so ..." and a spelled name.
+GENERIC_CONVERSATION = [
+    "Yeah. Okay. Mm-hmm. So what time does the store close on Sundays?",
+    "Sorry, this is probably a silly question, but does the charger come in the box?",
+    "How was the trip to the coast, did the weather hold up?",
+    "Press two for billing, or stay on the line for more options.",
+    "The ship sailed at dawn, and by evening the soldiers could see the enemy's fires on the hills.",
+    "If you sign up before Friday, the first month is on us.",
+    "Oh, so you two have known each other since school?",
+    "Last name is Halvorsen, H-A-L-V-O-R-S-E-N.",
+]
+
+
+def test_generic_conversation_is_neither_threat_nor_hostile(classifier):
+    results = classifier.classify(GENERIC_CONVERSATION)
+    wrong = [(t, r.label) for t, r in zip(GENERIC_CONVERSATION, results) if r.label in ("threatening", "hostile")]
+    assert wrong == []
+
+
 def test_unfamiliar_probability_moves_to_neutral():
     tone_probs = np.array([[0.9, 0.05, 0.05, 0.0], [0.9, 0.05, 0.05, 0.0]])
     refs = {"threatening": np.array([[1.0, 0.0]]), "hostile": np.array([[1.0, 0.0]])}

@@ -20,6 +20,18 @@ How lines are labelled (the rules the templates follow):
   credit, disconnection, family or safety.
 - a line with context is labelled for what its own segment says, read in that context: the
   second half of a split threat is threatening; a polite sign-off after a threat is courteous.
+- generic conversation is neutral (courteous where it greets or thanks): small talk, hedged
+  questions ("this might be a silly question, but ..."), backchannels ("Yes. Okay. Mm-hmm."),
+  names, spelling and numbers read out, phone menus, sales offers ("if you sign up today ..."),
+  tech-support steps, scheduling, a caller's own story, "Oh, so ..." questions, neutral
+  mentions of what the caller did before, and read prose or speeches (a battle in a story is
+  no threat to anyone on the call). Whisper writes a mono call's two speakers into one
+  segment and cuts sentences at segment edges, so some lines run 2-4 such pieces together,
+  cut mid-sentence at either end, and some have generic segments as context. Benign notices
+  and keyword lines cut at a segment edge stay neutral (a cut never drops a negation), and so
+  do stretches of benign voicemails and announcements of how things will be "going forward"
+  (courteous after a polite opener). A threat or an insult keeps its label after
+  backchannels or small talk, in context or in the same segment.
 
 The dev set is held out by construction: every pool of phrasings and slot values (names,
 companies, openers, conditions, consequences, hand-written lines) gives every fourth item to
@@ -1417,6 +1429,34 @@ HOSTILE_AGENT = lines("""
     Can you just shut up for a second?
     Oh sure, blame me, like always.
     God, some of you people are exhausting.
+    Did you even bother to read the email we sent you?
+    I'm not here to hold your hand through this.
+    It's a simple form, a child could fill it out.
+    Seriously, how many times do we have to go over this?
+    You're not my only caller, you know.
+    If you'd listened the first time we wouldn't still be on the phone.
+    Try using your head for once.
+    I can't help someone who refuses to listen.
+    Yeah, yeah, I've heard that excuse a hundred times.
+    Save the drama for someone who cares.
+    That's the dumbest thing I've heard today.
+    You're really testing my patience here.
+    Wow. Do you even hear yourself?
+    Spell it right this time, if you can manage that.
+    Maybe get someone smarter to call for you next time.
+    Typical. Blame everyone but yourself.
+    Not my department, not my problem, goodbye.
+    I'll talk slower so you can keep up.
+    Oh please, like that's our fault.
+    Are we done? Because I'm done with you.
+    Quit wasting my afternoon with this garbage.
+    Do me a favor and don't call back.
+    Oh, so now it's my fault you can't work a phone?
+    Some people just shouldn't be allowed to own a computer.
+    Ugh, fine. Whatever. Next question.
+    You people make this job so much harder than it needs to be.
+    Honestly, I have better things to do than babysit you.
+    Just hang up and figure it out on your own.
 """)
 
 HOSTILE_CUST = lines("""
@@ -1458,6 +1498,22 @@ HOSTILE_CUST = lines("""
     Why are you so useless?
     Do you even have a brain?
     Talk to me like that again, you clown, and I hang up.
+    You're the dumbest person I've ever had to deal with.
+    Put me through to someone with a brain.
+    I can't believe they let you answer phones.
+    Stop lying to me, you little weasel.
+    Oh, give me a break, you clown.
+    You call this service? What a joke.
+    Do they hire you people off the street?
+    Spare me the fake sympathy, you don't care.
+    Wow, you really are as dumb as you sound.
+    Get off my phone, you parasite.
+    You ripped me off, you cheating liars.
+    I'm done talking to a brick wall like you.
+    Oh, so now you decide to listen, genius?
+    Nobody in that building has a clue, do they?
+    You sound like a broken record, you robot.
+    Go back to school and learn some manners.
 """)
 
 # Hand-written lines: (text, tone, threat_type, speaker). Every fourth is dev-only.
@@ -1527,6 +1583,766 @@ HAND = Pool([
     ("Do your job for once instead of reading a script, you moron.", "hostile", None, "customer"),
     ("Cancel if you want, we won't miss a whiner like you.", "hostile", None, "agent"),
 ])
+
+
+# --------------------------------------------------------------------------- generic conversation
+
+# The pools above are call-center lines. Real recordings also hold everything around them:
+# small talk, questions, backchannels, names and numbers, phone menus, sales and support
+# talk, read prose and speeches, and (in mono calls) both speakers' words run together in one
+# segment. All of it is neutral (courteous where it thanks, greets or apologises), and the
+# head has to see it to stop guessing threats and insults on it. Vocabulary that threats and
+# insults also use (the complaint you filed, if you sign up today, the war, "Oh, so") is meant.
+
+SMALL_TALK = lines("""
+    How was your weekend?
+    Did you get up to anything fun over the holidays?
+    It's been raining here all week.
+    So how did the move go?
+    How are the kids doing?
+    Are you still working from home these days?
+    Did you end up going on that trip?
+    I heard you got a new puppy, how's that going?
+    How are things at the office?
+    So what have you been up to lately?
+    We finally got some sun today.
+    My daughter just started college this fall.
+    Have you been busy this week?
+    How's your mother doing?
+    Are you watching the game tonight?
+    I can't believe it's already December.
+    How long have you lived in Denver?
+    Where are you calling from today?
+    I've always wanted to visit Portland.
+    So are you settling in all right?
+    It's been a crazy week over here.
+    How's business been this year?
+    Did you have a good Thanksgiving?
+    Is it still snowing up there?
+    How was the drive in this morning?
+    You mentioned you were thinking about retiring.
+    We just got back from visiting my in-laws.
+    How's the house hunting going?
+    Things have been pretty quiet around here.
+    So how's the new place?
+    What kind of work do you do?
+    How did the presentation go?
+    Are you doing anything for the long weekend?
+    How's everybody at home?
+    So tell me a little about yourself.
+    Long time no talk, what's new with you?
+    My son is playing soccer this season.
+    How did the surgery go, if you don't mind me asking?
+    How's the project coming along?
+    So you switched teams last month, right?
+    The traffic was terrible today.
+    I was out of town most of last week.
+    How are you holding up with all the changes at work?
+    What have you been working on these days?
+    Did you get a chance to look at the photos I sent?
+    How's the new car running?
+    So what's the latest with the wedding plans?
+    How did your team do in the playoffs?
+    Is it hot over there too?
+    We're thinking of getting a dog, actually.
+    How was the conference?
+    So how's retirement treating you?
+    Any plans for the summer?
+    I haven't talked to you since the spring, how have you been?
+    How's the new neighborhood?
+    How are your parents getting along?
+    So is the new office any closer to home?
+    How did the first week at the new school go?
+    Are you still doing the early shift?
+    So how's life in the big city?
+    How's the garden coming along this year?
+    Did you ever finish that book you were reading?
+    How's the back, any better?
+    So you're a grandmother now, congratulations on that.
+""")
+
+# Lead-ins that soften a question.
+HEDGE = lines("""
+    This might be a silly question, but
+    Okay, this may sound dumb, but
+    I have kind of an odd question.
+    Can I ask you something?
+    Quick question for you.
+    Forgive me if you already said this, but
+    I know this is probably obvious, but
+    Just out of curiosity,
+    Bear with me, I have to ask this one.
+    This is going to sound strange, but
+    I hate to ask, but
+    One more question, if that's okay.
+    Let me ask you this.
+    I'm not sure if this is the right place to ask, but
+    Okay, and this one's just routine.
+    Random question, but
+    I might be overthinking it, but
+    Before I forget,
+    This is probably a dumb question.
+    I'm just curious,
+    It's a bit of a strange question, but
+    I have to ask a couple of standard questions.
+    Stupid question, maybe, but
+    Now, this one might seem a little odd.
+    Let me just double check something.
+    So here's my question.
+""")
+
+# Plain questions, mostly the kind asked on service calls (lower case: they follow HEDGE).
+QUESTION = lines("""
+    is this the best number to reach you at?
+    do you still have the receipt?
+    have you had any trouble with it since?
+    did anyone explain the warranty when you bought it?
+    is the car still under the original warranty?
+    how did you hear about us?
+    are you the primary account holder?
+    do you remember roughly when that was?
+    would you mind spelling your last name for me?
+    was the device ever dropped or exposed to water?
+    are you happy with the color you picked?
+    is there a better time to call you back?
+    did you get the confirmation email?
+    does the light on the front blink or stay solid?
+    are you calling from the number on the account?
+    have you had a chance to try it out yet?
+    do you want me to stay on the line while you check?
+    would you prefer morning or afternoon?
+    is anyone else authorized on the account?
+    did the technician leave a work order?
+    how many people are in your household?
+    were you able to log in on the website?
+    do you know which model it is?
+    did you buy it online or in the store?
+    have you ever filed a claim with us before?
+    does your current plan include international calls?
+    is the address on file still correct?
+    would a text or an email be better for updates?
+    what made you decide to switch?
+    how many miles are on the car right now?
+    do you use it mostly for work or personal stuff?
+    is the noise there all the time or only when it's cold?
+    when did you first notice the problem?
+    who did you speak with last time?
+    what's the name of the dealership?
+    do you have any pets in the home?
+    is it the upstairs unit or the downstairs one?
+    are you still at the same address?
+    how often do you drive it?
+    did it come with a charger?
+    can you see the serial number on the back?
+    have you tried a different outlet?
+    has anybody else used the account recently?
+    which day works best for you?
+    do you rent or own the property?
+    would you like a copy of that by email?
+    is the payment coming from a checking or savings account?
+    are you near the router right now?
+    what's the year, make and model?
+""")
+
+# Short replies and acknowledgements, strung together when both speakers are in one segment.
+BACKCHANNEL = lines("""
+    Yes.
+    Okay.
+    Mm-hmm.
+    Uh-huh.
+    Right.
+    Sure.
+    Yeah.
+    Got it.
+    Okay, great.
+    No, that's fine.
+    That's all right.
+    Oh, okay.
+    I see.
+    Right, right.
+    Yep.
+    All right.
+    Yes, that's correct.
+    That's right.
+    Makes sense.
+    Sounds good.
+    Perfect.
+    Exactly.
+    Hmm.
+    Oh, really?
+    Oh, I see.
+    Yeah, yeah.
+    Yes, I'm still here.
+    No, that's it.
+    Nope.
+    Not yet.
+    Go ahead.
+    Hang on.
+    One second.
+    Just a moment.
+    No, no, it's fine.
+    It's all good.
+    Fair enough.
+    True.
+    Uh, yes.
+    Correct.
+    Okay, got it.
+    Yeah, that's it.
+    No, not really.
+    I think so.
+    I don't think so.
+    Maybe.
+    Sure, sure.
+    Oh, yes.
+    Yes, ma'am.
+    Yes, sir.
+    Yeah, I'm ready.
+    Let me see.
+    Hold on a sec.
+    Okay, one moment.
+    So, yeah.
+    Well, okay.
+    Oh, right.
+    Huh.
+    Oh, nice.
+    Good, good.
+""")
+
+# Short answers a caller gives.
+ANSWER = lines("""
+    It's the one ending in four two seven.
+    Roughly two weeks back.
+    Yeah, it's still under warranty.
+    The blue one.
+    No, I bought it at the store on Main Street.
+    It's my cell, you can use that one.
+    Monday works better for me.
+    I think it was a Tuesday.
+    Just me and my wife.
+    It's the twenty twenty-one model.
+    Afternoons are best.
+    Email is fine.
+    I'm not sure, let me check.
+    It says version three point two.
+    Nothing, it just shows a blank screen.
+    Probably around five o'clock.
+    We've had it about three years.
+    It's a two bedroom.
+    Mostly for work, honestly.
+    My husband handles the bills usually.
+    It started last Thursday.
+    I got it from the dealership in town.
+    No pets, just the kids.
+    I've never had a problem before this.
+    It's solid green now.
+    We own it, we bought it in twenty eighteen.
+    About forty thousand miles.
+    Only when it's cold out.
+    I don't remember his name, sorry.
+    From a friend, actually.
+    Checking, please.
+    Yes, same address as before.
+    I think I threw the box away.
+    Text is better, I don't check email much.
+    The downstairs one.
+    No, I'm the only one who uses it.
+""")
+
+# Names, spelling, numbers and dates read out.
+SURNAME = lines("""
+    Novak
+    Okonkwo
+    Delgado
+    Fitzgerald
+    Kowalczyk
+    Nakamura
+    Abernathy
+    Lindqvist
+    Haddad
+    Petrov
+    O'Brien
+    Castellanos
+    Szymanski
+    Van der Berg
+    Oyelowo
+    Hargreaves
+    Nguyen
+    Brennan
+    Takahashi
+    Moretti
+    Ivanova
+    Schuster
+    Quintana
+    Adeyemi
+    MacAllister
+    Bergstrom
+    Kaczmarek
+    Rosenthal
+    Achterberg
+    Tremblay
+    Whitlock
+    Zielinski
+    Mahoney
+    Sandoval
+    Pellegrini
+    Ferraro
+""")
+FIRST_NAME = lines("""
+    Maria
+    James
+    Aisha
+    Peter
+    Wei
+    Daniel
+    Fatima
+    George
+    Hannah
+    Ravi
+    Elena
+    Marcus
+    Julia
+    Samuel
+    Ingrid
+    Tomasz
+""")
+NAMES_NUMBERS = lines("""
+    My last name is {surname}.
+    It's {surname}, {spelled}.
+    First name {first}, last name {surname}.
+    That's {spelled}.
+    My account number is {digits}.
+    The zip code is {zip}.
+    My date of birth is {dob}.
+    The best number is {phone}.
+    Let me read that back to you, {digits}.
+    Can you read that back to me?
+    The name on the account is {first} {surname}.
+    And your last name?
+    Can you spell that out?
+    Is that {spelled}?
+    The confirmation code is {code}.
+    My policy number is {digits}.
+    It's {first}, and the last name is {surname}.
+    The VIN ends in {code}.
+    {spelled}, yes.
+    So that's {digits}, correct?
+    My member ID is {code}.
+    You can reach me at {phone}.
+    The order number is {digits}.
+    Last name {surname}, that's {spelled}.
+""")
+
+# Phone menus, hold messages and voicemail greetings.
+IVR = lines("""
+    For billing questions, press one.
+    To check your balance, press two.
+    Please enter your ten digit account number followed by the pound sign.
+    Please say or enter your date of birth.
+    Please hold while we connect you to an agent.
+    Your estimated wait time is {n} minutes.
+    To repeat this menu, press star.
+    If you have an extension number, enter it now.
+    Our office hours are Monday through Friday, eight a.m. to six p.m. Eastern time.
+    To speak with a representative, press zero or say agent.
+    Please listen carefully, as our menu options have changed.
+    Please leave your name, number and a brief message after the tone.
+    The mailbox is full and cannot accept new messages.
+    Press nine to go back to the start.
+    That extension does not exist. Please try again.
+    Press one to confirm, or two to start over.
+    Your payment of {amount} has been received.
+    All of our agents are busy with other callers right now.
+    You are caller number {n} in the queue.
+    If this is a medical emergency, please hang up and dial 911.
+    For hours and directions, press three.
+    To hear these options in Spanish, press eight.
+    Please wait while I look up your account.
+    Enter the last four digits of the primary account holder's social security number.
+    I can help with payments, outages and account changes. What would you like to do?
+    That is not a valid entry.
+    Please say yes or no.
+    Goodbye.
+    Your call is being transferred.
+    You have {n} new messages.
+    To report a power outage, press four.
+    This call may be monitored or recorded for quality assurance.
+    Nobody is available to take your call.
+    At the tone, please record your message. When you are finished, hang up or press pound.
+    To pay by card, press one. To pay from a bank account, press two.
+    Your balance as of today is {amount}.
+    Please hold; an agent will be with you shortly.
+    Main menu.
+    Extension {digits}.
+    Para español, oprima el dos.
+""")
+
+# Read prose, stories and speeches (violence in a story is not a threat to anyone on the call).
+PROSE = lines("""
+    The river ran low that summer, and the boats stayed tied along the muddy bank.
+    She closed the book and looked out at the grey fields beyond the window.
+    In the morning the old man walked down to the harbor to watch the ships come in.
+    It was the first time in many years that the village had seen snow in April.
+    The captain gave the order, and the crew hauled in the sails as the storm approached.
+    Chapter three. The house on the hill had stood empty since the winter.
+    He remembered the war only in pieces: the cold, the mud, the long silence before dawn.
+    The soldiers had marched for three days without rest before they reached the river.
+    The wolves circled the camp all night, but the fire kept them at a distance.
+    They say the castle was burned twice and rebuilt twice before the king returned.
+    Her grandfather had crossed the ocean with nothing but a trunk and a letter.
+    We gather today not as rivals, but as neighbors who share a common future.
+    Let us not be divided by fear, but united by what we hope to build together.
+    The task before us is great, but so is the strength of our people.
+    Those who come after us will judge us by what we did in this hour.
+    This country was built by men and women who dared to cross unknown frontiers.
+    We will meet every challenge with courage, and every hardship with patience.
+    Good schools and clean water will do more for this city than any new stadium.
+    The hunters came back at dusk, their horses tired and their bags empty.
+    A thin fog lay over the marsh, and somewhere a bell was ringing.
+    Every traveler knows that the last mile is the longest.
+    The letter arrived on a Tuesday, and it changed everything.
+    By the end of the century the little town had become a city of factories.
+    The storm tore the roof from the barn and scattered the hay across the valley.
+    Nobody in the family spoke of the uncle who had gone west and never written.
+    The lawyer adjusted his spectacles and read the will aloud to the silent room.
+    The experiment failed three times before the young chemist found her mistake.
+    In those days the road to the capital was long and dangerous.
+    The general looked over the field and ordered his men to hold the line until morning.
+    The prisoners were released at dawn and walked home across the frozen hills.
+    The knight drew his sword and stood before the gate, waiting for the dragon.
+    The detective examined the broken window and the footprints in the flower bed.
+    The thief was never caught, and the village kept its secret for fifty years.
+    Freedom is never given; each generation must earn it again.
+    Tonight I want to speak to you about the future of our schools.
+    Friends and colleagues, we meet at a moment of great change.
+    The old ship groaned as the waves struck her side again and again.
+    It was a bright cold morning, and the bells of the town were ringing nine.
+    When the fire reached the mill, the whole street came out with buckets.
+    The professor paused, looked at his students, and began again.
+    Long ago, before the railroad came, the valley belonged to sheep and shepherds.
+    The queen received the ambassador in the great hall.
+    The wind had changed in the night, and with it the fortunes of the expedition.
+    A lasting peace needs more than treaties; it needs trust between peoples.
+    They buried the captain at sea, as he had asked.
+    The children ran ahead along the beach, shouting at the gulls.
+    The enemy fleet was sighted off the coast at first light.
+    And so the farmer's son set out to seek his fortune in the world.
+    The doctor said there was nothing more to be done, and the family gathered at the bedside.
+    In the spring of that year, the first automobile came to our town.
+    The mountain was silent except for the crunch of boots on snow.
+    The valley below was green with the first rice of the season.
+    Ladies and gentlemen, it is an honor to stand before you this evening.
+    The bridge had been built by hand, stone by stone, over twelve years.
+    The outlaws rode into town at noon, and the sheriff met them in the street.
+""")
+
+# Sales talk: offers whose conditions bring benefits.
+SALES = lines("""
+    Right now we're running a promotion where your first three months are half off.
+    If you sign up today, I can waive the activation fee.
+    This plan comes with unlimited talk and text and fifteen gigs of data.
+    Would you like to add the extended warranty for just {amount} a year?
+    If you bundle your home and auto, you'll save about fifteen percent.
+    I can get that shipped to you by {date}.
+    The premium package includes all the sports channels.
+    Most of our customers in your area go with the family plan.
+    If you upgrade now, you keep your current number and your contacts.
+    It comes with a thirty day money back guarantee.
+    Can I interest you in our rewards card? You'd get five percent back on every purchase.
+    The price is locked in for two years.
+    There's no contract, so you can cancel any time.
+    This model has a longer battery life and a better camera.
+    If you're not happy with it, just bring it back within thirty days.
+    I'd recommend the larger size for a family of four.
+    The installation is free if you order this week.
+    We can match any competitor's price.
+    Let me tell you about a special offer for existing customers.
+    And if you refer a friend, you both get a month free.
+    That brings your total to {amount} before tax.
+    Would you like to put that on the card we have on file?
+    Do you want the sixty-four or the hundred twenty-eight gig version?
+    We also carry a matching case, if you're interested.
+    If you switch to paperless billing, we take five dollars off every month.
+    This offer is only good through the end of the week.
+    I can set you up with a free trial today.
+    Is there anything holding you back from going ahead today?
+    The gold tier gets you priority support and free delivery.
+    Would you like me to go ahead and place that order?
+    It's our best-selling model this year.
+    For just ten dollars more a month you'd double your speed.
+    If you pay annually instead of monthly, you save two months.
+    I'll throw in free shipping on that.
+""")
+
+# Technical support walkthroughs.
+TECH = lines("""
+    Go ahead and unplug the router from the wall, wait thirty seconds, and plug it back in.
+    Do you see a green light on the front of the modem?
+    Click the gear icon in the top right corner.
+    Now scroll down to where it says network settings.
+    Can you tell me what the screen says right now?
+    Let's try restarting the phone while holding the volume button.
+    It sounds like the cable might be loose at the back.
+    Okay, now type in the code I just sent you.
+    Is the light blinking orange or solid white?
+    Try turning off the wifi and turning it back on.
+    If it still doesn't connect after the restart, we'll try a factory reset.
+    I'm going to send a signal to your box, so the screen may go black for a minute.
+    Open the app and tap on account.
+    The update should take about ten minutes, so don't turn it off in the middle.
+    That error usually means the password was typed wrong.
+    Can you check whether the cord is plugged all the way in?
+    I'm seeing a weak signal on my end.
+    Let's run a speed test together.
+    Press and hold the reset button with a paperclip for ten seconds.
+    It should reboot on its own now.
+    Go back to the home screen and try again.
+    Is the printer showing up in the list?
+    Clear your browser's cache and log in again.
+    I've pushed a refresh to your device, so give it a couple of minutes.
+    What does it say next to the wifi symbol?
+    Now, if you keep the button pressed, the lights should start flashing.
+    If that works, you're all set; if not, we'll try the next step.
+    Can you read me the model number on the sticker underneath?
+    Make sure the phone is on the latest software version.
+    Try logging out and logging back in.
+    Now unplug the coax cable and plug it back in firmly.
+    You should hear a beep when it resets.
+    It's going to ask you for the password again, that's normal.
+    Go into settings, then apps, then clear the storage for that app.
+    The engine light can come on if the gas cap isn't tight.
+    If the noise keeps happening, bring it in and we'll take a look.
+    Let's check the breaker box next.
+    Does the water come out at all, or nothing?
+""")
+
+# Appointments and service logistics.
+SCHEDULE = lines("""
+    We could fit you in on Wednesday at two.
+    The technician will arrive between noon and four.
+    Would you like to keep the same appointment time?
+    Your car will be ready by Thursday afternoon.
+    I've booked you for an oil change and a tire rotation.
+    Let me check what we have open next week.
+    The earliest slot we have is {date} at ten.
+    Do you need a loaner car while yours is in the shop?
+    We'll give you a call about thirty minutes before we arrive.
+    I've moved your appointment to {date}.
+    So we'll see you {date} at nine thirty.
+    Can you drop it off the night before?
+    The shuttle leaves every half hour from the service desk.
+    How about half past three, would that work?
+    We're open until seven tonight if you want to swing by.
+    Someone will need to be home to let the installer in.
+    It usually takes about two hours.
+    I'll put you down for the morning slot.
+""")
+
+# A caller's or colleague's own story.
+STORY = lines("""
+    I've been with the same company for almost twelve years now.
+    My wife and I are thinking about moving closer to her parents.
+    I actually used to work in sales myself, a long time ago.
+    We got the new washer last month, and so far it's been great.
+    I got a call from a recruiter last week about a job in Boston.
+    I'm between jobs right now, so I'm watching every penny.
+    My brother recommended you guys, he's been a customer for years.
+    I was on vacation when the bill came, so I didn't see it until yesterday.
+    I run a small bakery, so mornings are really busy for me.
+    I'm not very good with computers, my grandson usually helps me.
+    I just got back from a business trip to Denver.
+    We're expecting our first baby in June.
+    I've been doing a lot of the work on the house myself.
+    I was talking to a few different firms before I decided.
+    We just opened a second location downtown.
+    I took early retirement, so now I've got time for the garden.
+    My old phone finally died, so I figured it was time.
+    I'm a nurse, so I work nights most of the week.
+    We moved here from Ohio a few years ago.
+    I used to have an account with you back in college.
+    My mom is staying with us for a while, so things are busy.
+""")
+
+# Interjection-led lines ("Oh, so ...") that carry no contempt.
+INTERJECTION = lines("""
+    Oh, so you moved recently?
+    Oh, okay, that makes sense.
+    Oh, really? I didn't know that.
+    Oh, wow, that was fast.
+    Oh, so it's been a while then.
+    Oh, I see what happened.
+    Oh, that's right, you mentioned that.
+    Oh, nice, where are you headed?
+    Oh, you're in Chicago? My sister lives there.
+    Oh, that's interesting.
+    Oh, okay, so the new one is working fine?
+    Oh, so that's where it went.
+    Oh, huh, I never thought of that.
+    Oh boy, that sounds like a busy week.
+    Oh gosh, I forgot all about that.
+    Oh, and did you ever hear back from them?
+    Oh, good, so it worked out.
+    Oh no, that's too bad.
+    Oh, so the meeting got moved?
+    Oh yeah, I remember now.
+    Oh, so what happened after that?
+    Well, so how did it go?
+    So, what's next for you?
+    Oh, so you're the one who set that up?
+    Ah, okay, so the old one still works.
+    Oh, wait, which one was that?
+    Oh, so you're already a customer?
+    Oh, I didn't realize you were still there.
+    Oh, so you do the books yourself?
+    Hey, so how's everything on your end?
+    Wait, so it's working now?
+    Huh, so they never called you back?
+""")
+
+# Neutral references to what a caller did before (the behaviours threats forbid, recounted).
+PRIOR_CONTACT = lines("""
+    I can see the complaint you filed last month, and it was closed as resolved.
+    Is this about the email you sent on {date}?
+    I see you called in earlier today about the same thing.
+    The review you posted was passed to our quality team.
+    I have the notes from the last time you called us.
+    Were you the one who reached out to {person} last week?
+    It looks like you've contacted us twice about this already.
+    Your earlier message about the refund is right here in front of me.
+    I see a note that you visited the store on {date}.
+    Have you been in touch with anyone else about this?
+    Did you speak with someone here before?
+    The dispute you opened with your bank is still showing as pending.
+    Is this related to the ticket you opened on {date}?
+    I see you've left us a couple of voicemails, and I'm returning them now.
+    So you already tried calling the support line?
+    You mentioned you wrote to the head office too.
+    Was that the same request you made over the phone?
+    I found the chat you had with us yesterday.
+    Is the claim you made in March still open?
+    Any other requests you've put in will show up here too.
+    I see your post on our page, and someone replied to it this morning.
+    How many times have you had to call about this, roughly?
+    You've been a member since two thousand twelve, is that right?
+    And the first report you made, was that online?
+    Do you have the reference number from your last call?
+""")
+
+# Benign announcements of how things will be from now on: "going forward" and its kin lead
+# most threats above, and far more benign lines in real calls.
+BENIGN_CHANGE = lines("""
+    Going forward, your statements will come by email instead of by mail.
+    Going forward, please send payments to our new address.
+    From now on, your bill will be due on the 5th of each month.
+    Starting next month, your plan includes unlimited data at the same price.
+    Going forward, we'll text you a reminder the day before each appointment.
+    From now on, you can book repairs online without calling.
+    Next time you call, just ask for me directly and I'll pick it up.
+    Going forward, all your questions can go straight to {agent}.
+    From here on, your case is handled by our senior team.
+    Going forward, you won't need to send receipts for claims under fifty dollars.
+    In future, the technician will call you when he's on his way.
+    Starting on {date}, our branch opens an hour earlier.
+    Going forward, your rent can be paid through the tenant portal.
+    Next time, you can skip the phone line and use the chat on our site.
+    From now on, your deliveries will come on Tuesdays.
+    Going forward, we'll bill you quarterly instead of monthly, as you asked.
+    After {date}, you'll get your statements from our new system.
+    Going forward, the late fee is waived as long as the payment plan is active.
+    From now on, your account manager is {agent}.
+    Starting next week, the office will be closed on Saturdays.
+    In the future, please use the new account number on your invoice.
+    From today, you'll be able to see your usage in the app.
+    Going forward, your meter will be read remotely, so nobody needs to visit.
+    Next time you're in, bring the old part and we'll swap it.
+    From the next cycle, the discount will show on your bill automatically.
+    Going forward, we'll contact you by email only, as you prefer.
+    Going forward, you will get a paper copy of every invoice.
+    From now on, your auto payment will come out on the 1st.
+    Going forward, the gym will be open twenty-four hours.
+    Starting {date}, you'll see a new line on your bill for the equipment you added.
+    Going forward, you can call {agent} at the branch instead of the main number.
+    In future, any refunds will go back to the card you paid with.
+""")
+
+# What frames a voicemail: who is calling and how to call back (neutral without a greeting).
+VOICEMAIL = lines("""
+    This is a message for {cust}.
+    It's {agent} from {company}, returning your call.
+    This is {agent} with {company}.
+    I'm calling about your account with us.
+    You can reach me at {phone}.
+    Please call us back at {phone}.
+    Our number is {phone}, and we're open until six.
+    My direct line is {phone}.
+    I'm in the office until five today.
+    Feel free to call back any time.
+    If I don't pick up, leave a message and I'll get back to you.
+    I'm calling on behalf of {company}.
+    Just calling to follow up on your visit last week.
+    This is a quick reminder about your appointment on {date}.
+    The reference number is {num}.
+    I'll try you again tomorrow.
+    Give us a call when you get a chance.
+    Again, that number is {phone}.
+    I'm following up on the request you sent us.
+    This is {agent} in the billing office at {company}.
+    I'll have {agent} call you back this afternoon with the details.
+    Someone from the service desk will ring you on Monday with the quote.
+    Our technician will phone you when the part comes in.
+    We'll call you as soon as your order is ready for pickup.
+""")
+
+# Asking the other party to repeat or explain (neutral, however bluntly put).
+CLARIFY = lines("""
+    Could you go over that one more time?
+    Would you mind repeating the last part?
+    Wait, can you say the number again?
+    I didn't quite follow, what was the second step?
+    Can you walk me through that again, slowly?
+    What was that?
+    Say that again?
+    Hold on, what do you mean by that?
+    I'm confused, which button do I press?
+    Can you spell the street name?
+    So what exactly am I supposed to do now?
+    What do you mean it's not covered?
+    Can you explain what this charge is for?
+    Wait, so is it today or tomorrow?
+    I don't understand, why did the price change?
+    You lost me there, can you back up a bit?
+    Which one did you say, the first or the second?
+    What was the name of the form again?
+    Can you send me that in writing so I don't forget?
+    Hang on, let me grab a pen. Okay, go ahead.
+    Could you speak up a little? The line is bad.
+    Did you say fifteen or fifty?
+    Can you tell me again what I need to bring?
+    What does that mean for my bill?
+""")
+
+# Friendly closings and pleasantries that are not service lines (courteous).
+PLEASANTRY = lines("""
+    Nice to meet you.
+    Good to hear your voice.
+    Thanks for having me.
+    Have a good one, bye now.
+    Likewise, take care.
+    Good talking to you.
+    Congratulations, that's wonderful news.
+    Thanks, you too.
+    Oh, thank you, that's sweet of you.
+    Great catching up with you.
+    Good morning, how are you today?
+    Hi, how's it going?
+    Thanks for asking, I'm doing well.
+    Enjoy the rest of your week.
+    Thanks so much, I'll let you go.
+    Hello, thanks for picking up.
+    Sorry, I didn't catch that, could you say it again?
+    Sorry about the background noise.
+    Thanks, that's good to know.
+    Say hi to your family for me.
+""")
 
 
 # --------------------------------------------------------------------------- composers
@@ -1738,6 +2554,213 @@ def context_benign(split: str, rng: random.Random) -> dict:
     return ex(fill(HOSTILE_AGENT.pick(split, rng), split, rng), "hostile", None, "agent", context)
 
 
+# Generic conversation. All neutral unless noted; see "generic conversation" above.
+
+LETTER_WORDS = {"A": "Adam", "B": "boy", "C": "Charlie", "D": "David", "E": "Edward", "F": "Frank",
+                "G": "George", "K": "King", "M": "Mary", "N": "Nancy", "P": "Peter", "R": "Robert",
+                "S": "Sam", "T": "Tom", "V": "Victor", "W": "William"}
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+def spell(name: str, rng: random.Random) -> str:
+    letters = [c.upper() for c in name if c.isalpha()]
+    style = rng.random()
+    if style < 0.4:
+        return "-".join(letters)
+    if style < 0.7:
+        return ", ".join(letters)
+    return ", ".join(f"{c} as in {LETTER_WORDS[c]}" if c in LETTER_WORDS and rng.random() < 0.5
+                     else c for c in letters)
+
+
+def digits(n: int, rng: random.Random) -> str:
+    ds = [rng.randrange(10) for _ in range(n)]
+    if rng.random() < 0.5:
+        return "".join(map(str, ds))
+    return " ".join(DIGIT_WORDS[d] for d in ds)
+
+
+def fill_names(template: str, split: str, rng: random.Random) -> str:
+    """NAMES_NUMBERS slots: one surname per line, so ``{spelled}`` spells that surname."""
+    surname = SURNAME.pick(split, rng)
+    values = {
+        "surname": surname, "first": FIRST_NAME.pick(split, rng), "spelled": spell(surname, rng),
+        "digits": digits(rng.choice([6, 8, 10]), rng), "zip": digits(5, rng),
+        "phone": f"{digits(3, rng)}, {digits(3, rng)}, {digits(4, rng)}",
+        "code": "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(6)),
+        "dob": f"{rng.choice(MONTHS)} {rng.randint(1, 28)}, {rng.randint(1940, 2005)}",
+    }
+    return re.sub(r"\{(surname|first|spelled|digits|zip|phone|code|dob)\}",
+                  lambda m: values[m.group(1)], template)
+
+
+NEGATION = re.compile(r"\b(not|never|no|nobody|nothing|won't|don't|doesn't|isn't|can't)\b|n't\b", re.I)
+
+
+def fragment(text: str, rng: random.Random) -> str:
+    """A piece of ``text`` cut at word boundaries, the way a segment boundary cuts a sentence.
+
+    Never cuts away a negation, so a benign line stays benign ("we will not ...").
+    """
+    words = text.split()
+    if len(words) < 6:
+        return text
+    k = rng.randint(1, min(4, len(words) - 4))
+    head, tail = " ".join(words[:k]), " ".join(words[-k:])
+    if rng.random() < 0.6 and not NEGATION.search(head):  # starts mid-sentence
+        return " ".join(words[k:])
+    if NEGATION.search(tail):
+        return text
+    return " ".join(words[:-k]).rstrip(",.?!;:")
+
+
+def question(split: str, rng: random.Random) -> str:
+    q = QUESTION.pick(split, rng)
+    return f"{HEDGE.pick(split, rng)} {q}" if rng.random() < 0.6 else cap(q)
+
+
+def backchannels(split: str, rng: random.Random) -> str:
+    return " ".join(BACKCHANNEL.pick(split, rng) for _ in range(rng.choice([1, 1, 2, 2, 3])))
+
+
+def prose(split: str, rng: random.Random) -> str:
+    text = " ".join(PROSE.pick(split, rng) for _ in range(rng.choice([1, 1, 2, 3])))
+    return fragment(text, rng) if rng.random() < 0.3 else text
+
+
+def chatter(split: str, rng: random.Random) -> str:
+    """One generic piece of a conversation, slots filled."""
+    kind = rng.choices(["small", "question", "back", "answer", "names", "sales", "tech", "schedule",
+                        "story", "oh", "prior", "clarify", "agent", "cust"],
+                       weights=[3, 4, 4, 3, 2, 2, 2, 1, 2, 2, 2, 2, 2, 1])[0]
+    if kind == "question":
+        return fill(question(split, rng), split, rng)
+    if kind == "back":
+        return backchannels(split, rng)
+    if kind == "names":
+        return fill_names(NAMES_NUMBERS.pick(split, rng), split, rng)
+    pool = {"small": SMALL_TALK, "answer": ANSWER, "sales": SALES, "tech": TECH,
+            "schedule": SCHEDULE, "story": STORY, "oh": INTERJECTION, "prior": PRIOR_CONTACT,
+            "clarify": CLARIFY, "agent": AGENT_INFO, "cust": CUST_INFO}[kind]
+    return fill(pool.pick(split, rng), split, rng)
+
+
+def generic(kind: str) -> Callable:
+    """Standalone generic lines of one kind (neutral)."""
+
+    def make(split: str, rng: random.Random) -> dict:
+        speaker = rng.choice(["agent", "customer"])
+        if kind == "question":
+            text = question(split, rng)
+        elif kind == "back":
+            text = backchannels(split, rng)
+        elif kind == "names":
+            text = fill_names(NAMES_NUMBERS.pick(split, rng), split, rng)
+        elif kind == "prose":
+            text = prose(split, rng)
+        elif kind == "ivr":
+            text = " ".join(IVR.pick(split, rng) for _ in range(rng.choice([1, 1, 2, 3])))
+        else:
+            pool = {"small": SMALL_TALK, "sales": SALES, "tech": TECH, "schedule": SCHEDULE,
+                    "story": STORY, "oh": INTERJECTION, "prior": PRIOR_CONTACT,
+                    "clarify": CLARIFY}[kind]
+            text = pool.pick(split, rng)
+            if rng.random() < 0.25:
+                text = f"{BACKCHANNEL.pick(split, rng)} {text}"
+        return ex(fill(text, split, rng), "neutral", None, speaker)
+
+    return make
+
+
+def run_on(split: str, rng: random.Random) -> dict:
+    """Both speakers in one segment, as Whisper writes a mono call: 2-4 pieces, often cut."""
+    pieces = [chatter(split, rng) for _ in range(rng.choice([2, 3, 3, 4]))]
+    if rng.random() < 0.6:
+        pieces[0] = fragment(pieces[0], rng)
+    if rng.random() < 0.4:
+        pieces[-1] = fragment(pieces[-1], rng)
+    return ex(" ".join(pieces), "neutral", None, rng.choice(["agent", "customer"]))
+
+
+def chatter_in_context(split: str, rng: random.Random) -> dict:
+    """A generic segment after generic segments (a mono call's context mixes both speakers)."""
+    context = [chatter(split, rng) for _ in range(rng.choice([1, 2]))]
+    text = chatter(split, rng) if rng.random() < 0.8 else fragment(chatter(split, rng), rng)
+    return ex(text, "neutral", None, rng.choice(["agent", "customer"]), context)
+
+
+def voicemail(split: str, rng: random.Random) -> dict:
+    """A stretch of a benign voicemail, cut wherever a segment edge falls (neutral)."""
+    body = rng.choice([BENIGN_CHANGE, NOTICE, AGENT_INFO, SCHEDULE]).pick(split, rng)
+    pieces = [VOICEMAIL.pick(split, rng) for _ in range(rng.choice([1, 2]))]
+    pieces += [body, VOICEMAIL.pick(split, rng)]
+    words = fill(fill_names(" ".join(pieces), split, rng), split, rng).split()
+    if rng.random() < 0.7:
+        start = rng.randrange(max(1, len(words) - 8))
+        words = words[start : start + rng.randint(8, 20)]
+    return ex(" ".join(words), "neutral", None, "agent")
+
+
+def benign_change(split: str, rng: random.Random) -> dict:
+    """How things will be from now on: neutral, or courteous after a polite opener (the benign
+    twin of a threat that opens courteously), sometimes cut at a segment edge."""
+    text = BENIGN_CHANGE.pick(split, rng)
+    if rng.random() < 0.35:
+        text = fragment(text, rng) if rng.random() < 0.4 else text
+        return ex(fill(f"{OPENER.pick(split, rng)} {text}", split, rng), "courteous", None, "agent")
+    r = rng.random()
+    if r < 0.25:
+        text = f"{WARN_BENIGN.pick(split, rng)} {text}"
+    elif r < 0.45:
+        text = fragment(text, rng)
+    return ex(fill(text, split, rng), "neutral", None, "agent")
+
+
+def cut_benign(split: str, rng: random.Random) -> dict:
+    """A benign notice, condition or keyword line cut at a segment edge stays neutral."""
+    make = rng.choice([benign_notice, benign_conditional, agent_neutral,
+                       *[hard_negative(k) for k in HARD_NEG]])
+    row = make(split, rng)
+    while row["tone"] != "neutral":
+        row = make(split, rng)
+    row["text"] = fragment(row["text"], rng)
+    return row
+
+
+def pleasantry(split: str, rng: random.Random) -> dict:
+    """Greetings, thanks and well-wishes around small talk (courteous)."""
+    text = PLEASANTRY.pick(split, rng)
+    r = rng.random()
+    if r < 0.3:
+        text = f"{text} {chatter(split, rng)}"
+    elif r < 0.5:
+        text = f"{backchannels(split, rng)} {text}"
+    return ex(fill(text, split, rng), "courteous", None, rng.choice(["agent", "customer"]))
+
+
+def threat_in_chatter(split: str, rng: random.Random) -> dict:
+    """A threat after small talk or backchannels, in context or in the same segment."""
+    row = agent_threat(rng.choice(list(CONSEQ)))(split, rng)
+    if rng.random() < 0.6:
+        row["context"] = [chatter(split, rng) for _ in range(rng.choice([1, 2]))]
+    else:
+        row["text"] = f"{backchannels(split, rng)} {row['text']}"
+    return row
+
+
+def hostile_in_chatter(split: str, rng: random.Random) -> dict:
+    """An insult after small talk or backchannels, in context or in the same segment."""
+    speaker = rng.choice(["agent", "customer"])
+    row = hostile(speaker)(split, rng)
+    if rng.random() < 0.6:
+        row["context"] = [chatter(split, rng) for _ in range(rng.choice([1, 2]))]
+    else:
+        row["text"] = f"{backchannels(split, rng)} {row['text']}"
+    return row
+
+
 # --------------------------------------------------------------------------- assembly
 
 
@@ -1781,6 +2804,19 @@ RECIPE: list[tuple[Callable, int, int]] = [
     (hand_written, 120, 40),
     (after_threat, 70, 22),
     (context_benign, 130, 40),
+    *[(generic(k), n, m) for k, n, m in (
+        ("small", 110, 35), ("question", 200, 60), ("back", 120, 40), ("names", 120, 40),
+        ("ivr", 80, 25), ("prose", 120, 40), ("sales", 90, 30), ("tech", 90, 30),
+        ("schedule", 40, 12), ("story", 60, 20), ("oh", 70, 22), ("prior", 60, 20),
+        ("clarify", 60, 20))],
+    (run_on, 300, 90),
+    (chatter_in_context, 150, 45),
+    (cut_benign, 150, 45),
+    (voicemail, 150, 45),
+    (benign_change, 120, 35),
+    (pleasantry, 80, 25),
+    (threat_in_chatter, 150, 45),
+    (hostile_in_chatter, 100, 30),
 ]
 
 
