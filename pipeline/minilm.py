@@ -39,12 +39,6 @@ class Packed:
     def starts(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
-    def take(self, texts: Sequence[int]) -> Packed:
-        """The states of the texts at the given positions, in that order."""
-        starts, lengths = self.starts[list(texts)], self.lengths[list(texts)]
-        rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)]) if len(lengths) else []
-        return Packed(self.states[rows], lengths)
-
     def mean(self) -> np.ndarray:
         return np.add.reduceat(self.states, self.starts, axis=0) / self.lengths[:, None]
 
@@ -165,13 +159,6 @@ class NumpyBert:
         else:
             raise KeyError(f"no linear layer {module!r} in the encoder")
         self.layers[index] = layer
-
-    def shared_layers(self, other: NumpyBert) -> int:
-        """How many bottom layers this encoder and ``other`` have in common."""
-        n = 0
-        while n < min(len(self.layers), len(other.layers)) and self.layers[n] is other.layers[n]:
-            n += 1
-        return n
 
     def tokenize(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Word-piece ids of each text ([CLS] ... [SEP]), truncated to ``max_tokens``."""
