@@ -171,13 +171,13 @@ class NumpyBert:
         x = self.word[np.concatenate(ids)] + self.position[positions] + self.token_type
         return Packed(_layer_norm(x, *self.norm, self.eps), lengths)
 
-    def run(self, packed: Packed, start: int = 0, stop: int | None = None) -> Packed:
-        """The states after layers ``start`` to ``stop`` (exclusive), from those before ``start``."""
+    def run(self, packed: Packed) -> Packed:
+        """The states after every layer, from the input states."""
         x = packed.states
-        for layer in self.layers[start:stop]:
+        for layer in self.layers:
             qkv = x @ layer["qkv.weight"]
             qkv += layer["qkv.bias"]
-            context = self._attention(qkv, packed.lengths)
+            context = self._attention(qkv, packed)
             h = context @ layer["attention.output.dense.weight"]
             h += layer["attention.output.dense.bias"]
             h += x
@@ -190,11 +190,11 @@ class NumpyBert:
             x = _layer_norm(h, *layer["output.norm"], self.eps)
         return Packed(x, packed.lengths)
 
-    def _attention(self, qkv: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    def _attention(self, qkv: np.ndarray, packed: Packed) -> np.ndarray:
         """Self-attention within each text; texts of one length are done together."""
         hidden, heads = self.hidden_size, self.heads
         head_dim = hidden // heads
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        lengths, starts = packed.lengths, packed.starts
         context = np.empty((len(qkv), hidden), dtype=np.float32)
         for n in np.unique(lengths):
             group = np.flatnonzero(lengths == n)
