@@ -21,7 +21,6 @@ from pathlib import Path
 
 import luigi
 
-from pipeline import batch, stages
 from pipeline.config import (
     ConvertOptions,
     FlagOptions,
@@ -30,8 +29,9 @@ from pipeline.config import (
     ToneOptions,
     TranscribeOptions,
 )
-from pipeline.inputs import CallInput
-from pipeline.locking import call_lock
+from pipeline.run import batch, stages
+from pipeline.run.inputs import CallInput
+from pipeline.run.locking import call_lock
 
 
 # ----------------------------------------------------------------------------- settings

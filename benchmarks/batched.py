@@ -5,7 +5,7 @@
 FOLDER holds recordings and a ``references.jsonl`` (the real_speech layout, or the one
 ``make_eval_set.py`` writes); only recordings with a full reference are used. Each is
 decoded once to 16 kHz mono and transcribed by callqa's own engine
-(``pipeline.transcribe.transcribe_tracks``, the bundled tiny.en, int8, greedy, VAD) twice
+(``pipeline.asr.transcribe.transcribe_tracks``, the bundled tiny.en, int8, greedy, VAD) twice
 per repeat, alternating: as ``callqa run`` does by default (``batch_long_s`` 0) and with
 every track batched (``BatchedInferencePipeline``, batch size 8). ``--concat K`` joins every
 K recordings (1 s of silence between, references joined) into one longer recording first,
@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wer import FULL, load_references, wer  # noqa: E402
 
+from pipeline.asr.transcribe import SAMPLE_RATE, get_engine, transcribe_tracks  # noqa: E402
 from pipeline.config import TranscribeOptions  # noqa: E402
-from pipeline.transcribe import SAMPLE_RATE, get_engine, transcribe_tracks  # noqa: E402
 
 MODES = {"plain": 0.0, "batched": 1e-9}  # batch_long_s: 0 = never batch; tiny = batch every track
 

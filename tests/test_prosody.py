@@ -7,8 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from pipeline import prosody, schema
-from pipeline.prosody import analyze
+from pipeline import schema
+from pipeline.analysis import prosody
+from pipeline.analysis.prosody import analyze
 
 SR = 16000  # Hz
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.redact import luhn_ok, redact_call, redact_text
+from pipeline.outputs.redact import luhn_ok, redact_call, redact_text
 from pipeline.schema import CallTranscript, Evidence, Flag, RuleHit, Segment, Word
 
 VISA = "4111 1111 1111 1111"  # a test card number that passes Luhn

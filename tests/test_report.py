@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.report import write_batch_report, write_call_report
+from pipeline.outputs.report import write_batch_report, write_call_report
 from pipeline.schema import (
     AudioInfo,
     CallTone,

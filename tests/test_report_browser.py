@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.report import write_batch_report, write_call_report
+from pipeline.outputs.report import write_batch_report, write_call_report
 from pipeline.schema import (
     AudioInfo,
     CallTone,

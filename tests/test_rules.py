@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline import schema
-from pipeline.rules import RulesError, load_rules, normalize, parse_rules
+from pipeline.analysis.rules import RulesError, load_rules, normalize, parse_rules
 
 CANONICAL = [
     "I want to first thank you for the feedback.",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline import tone
+from pipeline.analysis import tone
 from pipeline.config import ToneOptions
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, Segment
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import batch, inputs
-from pipeline.locking import folder_lock
-from pipeline.workqueue import WorkQueue, piece_size
+from pipeline.run import batch, inputs
+from pipeline.run.locking import folder_lock
+from pipeline.run.workqueue import WorkQueue, piece_size
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def test_threads_claiming_at_once_get_every_call_exactly_once(make_queue):
 
 CLAIMER = """
 import json, sys
-from pipeline.workqueue import WorkQueue
+from pipeline.run.workqueue import WorkQueue
 queue = WorkQueue(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()  # all claimers start together
@@ -102,7 +102,7 @@ def test_processes_claiming_at_once_get_every_call_exactly_once(make_queue):
 def test_a_claimer_killed_while_holding_the_lock_does_not_stop_the_others(make_queue):
     queue = make_queue(10, workers=2, most=40)
     die_holding_the_lock = (
-        "import os, signal, sys\nfrom pipeline.locking import folder_lock\n"
+        "import os, signal, sys\nfrom pipeline.run.locking import folder_lock\n"
         "with folder_lock(sys.argv[1]):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     died = subprocess.run([sys.executable, "-c", die_holding_the_lock, str(queue.folder)],

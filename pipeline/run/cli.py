@@ -17,9 +17,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
-from .config import ENGINES, FlagOptions, ToneOptions, TranscribeOptions, validate
-from .logs import setup_logging
+from pipeline import __version__
+from pipeline.config import ENGINES, FlagOptions, ToneOptions, TranscribeOptions, validate
+from pipeline.logs import setup_logging
 
 log = logging.getLogger("pipeline")
 
@@ -129,9 +129,9 @@ def _check(args: argparse.Namespace) -> None:
 
 def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     """Run the batch; returns (exit code, results, run info)."""
-    from . import batch
-    from .inputs import ManifestError
-    from .runner import RunSpec, parse_scheduler, run_in_process, run_workers
+    from pipeline.run import batch
+    from pipeline.run.inputs import ManifestError
+    from pipeline.run.runner import RunSpec, parse_scheduler, run_in_process, run_workers
 
     try:
         _check(args)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(verbose=args.verbose, quiet=args.quiet)
     if args.command == "evaluate":
-        from .evaluate import run_evaluation
+        from pipeline.run.evaluate import run_evaluation
 
         return run_evaluation(args)
     code, results, run_info = execute(args)

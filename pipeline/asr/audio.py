@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from pydub.utils import mediainfo_json
 
-from .config import ConvertOptions
-from .schema import (
+from pipeline.config import ConvertOptions
+from pipeline.schema import (
     STATUS_EMPTY,
     STATUS_MISSING,
     STATUS_UNREADABLE,

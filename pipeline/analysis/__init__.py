@@ -1,0 +1,1 @@
+"""From a transcript to tone, rule hits, prosody, conversation metrics and flags."""

@@ -1,0 +1,1 @@
+"""Speech to text: decode and convert recordings, transcribe them with Whisper."""

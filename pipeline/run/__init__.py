@@ -1,0 +1,1 @@
+"""Running a batch: the callqa command, workers, queue, locks, Luigi glue, evaluation."""
