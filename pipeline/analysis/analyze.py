@@ -34,8 +34,9 @@ def analyze_call(
     classifier = tone.get_classifier(tone_options)
     for segment, scores in zip(segments, classifier.classify(tone.context_texts(segments, tone_options))):
         segment.tone = scores
-    for segment, measured in zip(segments, prosody.analyze(tracks, segments)):
-        segment.prosody = measured
+    if tracks:  # a transcript given as text has no audio to measure
+        for segment, measured in zip(segments, prosody.analyze(tracks, segments)):
+            segment.prosody = measured
     hits = _rules(flag_options.rules).match(segments, call.audio.duration_s)
     flags_mod.score_segments(segments, hits, flag_options)
     call.tone = flags_mod.call_tone(segments)

@@ -1,4 +1,5 @@
-"""Which recordings make a batch: input folders searched for audio, and the manifest CSV.
+"""Which recordings make a batch: input folders searched for audio (and for transcripts made
+elsewhere: WebVTT, callqa JSON), and the manifest CSV.
 
 Every recording becomes a ``CallInput`` with a stable ``call_id`` that is safe as a folder
 name. The source path is kept exactly as given, whatever characters it holds.
@@ -15,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.asr.transcripts import is_transcript
 from pipeline.schema import DIRECTIONS, SPEAKER_ROLES, UNKNOWN
 
 log = logging.getLogger("pipeline")
@@ -24,6 +26,7 @@ AUDIO_EXTENSIONS = frozenset(
 )
 KNOWN_COLUMNS = ("file", "direction", "agent", "customer", "started_at", "channel_roles")
 MAX_SLUG = 48  # characters of the file name kept in a call id
+CALL_FOLDER_MARK = "audio.json"  # a callqa call folder: its outputs never feed a batch again
 
 
 class ManifestError(ValueError):
@@ -51,7 +54,7 @@ def call_id_for(source: str) -> str:
 
 
 def discover(paths: list[str]) -> tuple[list[str], list[str]]:
-    """Audio files under the given files and folders (recursively, symlink loops safe).
+    """Audio and transcript files under the given files and folders (recursively, symlink loops safe).
 
     Returns (files, problems): a given path that does not exist is a problem, not an error.
     """
@@ -93,11 +96,14 @@ def _walk(root: str, problems: list[str]) -> list[str]:
             continue
         visited.add((st.st_dev, st.st_ino))
         dirs.sort()
-        for name in sorted(names):
-            if name.startswith(".") or Path(name).suffix.lower() not in AUDIO_EXTENSIONS:
-                continue
-            files.append(os.path.join(folder, name))
+        if CALL_FOLDER_MARK in names:
+            continue  # callqa's own output for a call (transcript.vtt/.json), not an input
+        files.extend(os.path.join(folder, name) for name in sorted(names) if _is_input(name))
     return files
+
+
+def _is_input(name: str) -> bool:
+    return not name.startswith(".") and (Path(name).suffix.lower() in AUDIO_EXTENSIONS or is_transcript(name))
 
 
 def read_manifest(path: str) -> tuple[dict[str, dict[str, str]], list[str]]:

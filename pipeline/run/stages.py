@@ -19,12 +19,16 @@ import time
 from pathlib import Path
 
 from pipeline.asr import audio as audio_mod
+from pipeline.asr import transcripts
 from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
 from pipeline.run.inputs import CallInput
 from pipeline.schema import (
     STATUS_MISSING,
     STATUS_OK,
+    STATUS_UNREADABLE,
+    UNKNOWN,
     CallTranscript,
+    Track,
     load_transcript,
     save_transcript,
 )
@@ -66,6 +70,8 @@ def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTrans
     result.audio.warnings.extend(call.warnings)
     if call.missing:
         result.status, result.error = STATUS_MISSING, f"file not found: {call.source}"
+    elif transcripts.is_transcript(call.source):
+        _read_transcript(call, result)
     else:
         try:
             decoded = audio_mod.load(Path(call.source), options, call.channel_roles or None)
@@ -83,13 +89,33 @@ def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTrans
     return result
 
 
+def _read_transcript(call: CallInput, result: CallTranscript) -> None:
+    """A transcript given instead of a recording: its segments now, nothing to decode or transcribe."""
+    try:
+        text = transcripts.read(Path(call.source), call.channel_roles)
+    except (OSError, transcripts.TranscriptError) as e:
+        result.status, result.error = STATUS_UNREADABLE, str(e)
+        return
+    result.segments = text.segments
+    result.audio.format, result.audio.codec = text.format, transcripts.TEXT_CODEC
+    result.audio.duration_s = round(text.duration_s, 3)
+    if result.direction == UNKNOWN:
+        result.direction = text.direction
+    result.asr.engine = text.format
+    for channel in sorted({s.channel for s in text.segments}):
+        speaker = next(s.speaker for s in text.segments if s.channel == channel)
+        speech = sum(s.end - s.start for s in text.segments if s.channel == channel)
+        result.audio.tracks.append(Track(channel=channel, speaker=speaker, status="given", speech_s=round(speech, 2)))
+    result.audio.channels = len(result.audio.tracks)
+
+
 def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
     """Run Whisper over the kept tracks of audio.wav; write asr.json."""
     from pipeline.asr.transcribe import transcribe_tracks
 
     call = load_transcript(folder / AUDIO_JSON)
     started = time.perf_counter()
-    if call.status == STATUS_OK:
+    if call.status == STATUS_OK and call.audio.codec != transcripts.TEXT_CODEC:
         kept = [t for t in call.audio.tracks if t.status == "transcribed"]
         tracks = audio_mod.read_wav(folder / AUDIO_WAV, [t.channel for t in kept]) if kept else {}
         call.segments, call.asr = transcribe_tracks(tracks, {t.channel: t.speaker for t in kept}, options)
