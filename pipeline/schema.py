@@ -124,6 +124,7 @@ class Track:
     status: str = "transcribed"  # transcribed, silent (skipped), duplicate (of channel 0)
     peak_dbfs: float | None = None
     speech_s: float = 0.0  # seconds of detected speech
+    role_source: str = ""  # how ``speaker`` was decided (pipeline.analysis.roles)
 
 
 @dataclass
@@ -150,6 +151,7 @@ class AsrInfo:
     language: str = ""
     language_probability: float = 0.0
     transcribe_s: float = 0.0  # wall seconds spent in the engine
+    redone_without_vad: int = 0  # pieces whose VAD transcript spanned too little of the speech
 
 
 @dataclass

@@ -13,7 +13,7 @@ import logging
 import numpy as np
 
 from pipeline.analysis import flags as flags_mod
-from pipeline.analysis import prosody, tone
+from pipeline.analysis import prosody, roles, tone
 from pipeline.analysis.rules import RuleSet, load_rules
 from pipeline.config import FlagOptions, ToneOptions
 from pipeline.schema import CallTranscript
@@ -37,6 +37,7 @@ def analyze_call(
     if tracks:  # a transcript given as text has no audio to measure
         for segment, measured in zip(segments, prosody.analyze(tracks, segments)):
             segment.prosody = measured
+    roles.decide_roles(call, [s.prosody for s in segments])
     hits = _rules(flag_options.rules).match(segments, call.audio.duration_s)
     flags_mod.score_segments(segments, hits, flag_options)
     call.tone = flags_mod.call_tone(segments)

@@ -42,7 +42,7 @@ def analyze(
     """One ``Prosody`` per segment; ``tracks`` maps channel -> float32 mono samples in [-1, 1].
 
     Baselines are per (speaker, channel): the median over that party's segments in this call,
-    per voice when one track clearly holds two (``_voices``). A party with fewer than
+    per voice when one track clearly holds two (``voices``). A party with fewer than
     MIN_BASELINE_SEGMENTS segments gets zero deltas and no raised voice.
     """
     for seg in segments:
@@ -205,7 +205,7 @@ def _apply_baselines(segments: list[schema.Segment], prosody: list[schema.Prosod
     for i, seg in enumerate(segments):
         groups.setdefault((seg.speaker, seg.channel), []).append(i)
     for members in groups.values():
-        for voice in _voices(members, prosody):
+        for voice in voices(members, prosody):
             if len(voice) < MIN_BASELINE_SEGMENTS:
                 continue
             items = [prosody[i] for i in voice]
@@ -216,7 +216,7 @@ def _apply_baselines(segments: list[schema.Segment], prosody: list[schema.Prosod
                 _compare(p, loud, pitch, rate)
 
 
-def _voices(members: list[int], prosody: list[schema.Prosody]) -> list[list[int]]:
+def voices(members: list[int], prosody: list[schema.Prosody]) -> list[list[int]]:
     """One party's segments, split in two when their pitches form two distinct voices.
 
     A mono recording puts agent and customer on one track; judged against a shared baseline,

@@ -20,7 +20,6 @@ every dev line it gets wrong. Same seed, corpus and thread count: same head.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import random
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pipeline.analysis import corpus
 from pipeline.analysis.tone import (
     CONTEXT_SEP,
     POOLS,
@@ -39,10 +39,9 @@ from pipeline.analysis.tone import (
     reference_embeddings,
     save_head,
 )
-from pipeline.config import DATA_DIR, DEFAULT_TONE_HEAD, ToneOptions
+from pipeline.config import DEFAULT_TONE_HEAD, ToneOptions
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, ToneScores
 
-CORPUS_DIR = DATA_DIR / "corpus"
 ADAPTED_LAYERS = 3  # top encoder layers that get LoRA adapters
 LORA_RANK = 8
 LORA_ALPHA = 16.0  # adapter scale = alpha / rank
@@ -56,11 +55,6 @@ DROPOUT = 0.1  # on the features, before each MLP
 THREAT_WEIGHT = 1.5  # loss weight of threatening lines (others 1): a missed threat costs more
 ADAPTED_MODULES = ("attention.self.query", "attention.self.key", "attention.self.value",
                    "attention.output.dense", "intermediate.dense", "output.dense")
-
-
-def load_corpus(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def inputs(rows: list[dict]) -> list[str]:
@@ -234,21 +228,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Train the tone head (see pipeline/train_tone.py).")
     parser.add_argument("--out", type=Path, default=DEFAULT_TONE_HEAD)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--corpus", type=Path, default=CORPUS_DIR,
-                        help="folder with train.jsonl and dev.jsonl")
+    parser.add_argument("--dev-authors", default="",
+                        help="comma-separated authors held out for the dev report (e.g. RG,IH); "
+                             "empty = train on every author, no dev report")
+    parser.add_argument("--no-templates", action="store_true", help="leave out the template lines")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
 
-    train_rows = load_corpus(args.corpus / "train.jsonl")
-    dev_rows = load_corpus(args.corpus / "dev.jsonl")
+    rows = corpus.written_lines(corpus.load_scripts())
+    if not args.no_templates:
+        rows += corpus.template_lines()
+    held = [a.strip() for a in args.dev_authors.split(",") if a.strip()]
+    train_rows, dev_rows = corpus.split_by_author(rows, held)
+    print(f"{len(train_rows)} training lines, {len(dev_rows)} dev lines (authors held out: {held or 'none'})")
     started = time.perf_counter()
     layers, adapter = train(Encoder(), train_rows, args.seed)
     print(f"trained on {len(train_rows)} lines in {time.perf_counter() - started:.0f} s")
     save_head(args.out, layers, adapter, LORA_ALPHA / LORA_RANK, reference_embeddings(train_rows))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
+    if not dev_rows:
+        return
 
     started = time.perf_counter()
     classifier = ToneClassifier(ToneOptions(head=str(args.out), threads=args.threads))

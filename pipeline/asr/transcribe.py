@@ -28,6 +28,8 @@ LOG_PROB_THRESHOLD = -1.0
 
 SAMPLING_SEED = 0  # for the temperature fallback's sampling
 SAMPLE_RATE = 16000  # Hz of the tracks
+MIN_COVERAGE = 0.5  # a VAD transcript whose segments span less of the detected speech ...
+MIN_SPEECH_S = 4.0  # ... (of at least this many seconds) is done again without VAD
 PIECE_S = 300.0  # longer tracks are transcribed in pieces of about this many seconds ...
 CUT_SEARCH_S = 20.0  # ... cut at the quietest 100 ms within this many seconds before each boundary
 # (Whisper's feature extraction holds the whole input's spectrogram and its intermediates:
@@ -115,16 +117,19 @@ class FasterWhisperEngine:
             no_speech_threshold=NO_SPEECH_THRESHOLD,
             log_prob_threshold=LOG_PROB_THRESHOLD,
         )
-        duration = len(audio) / 16000
-        if options.batch_long_s and duration > options.batch_long_s:
-            from faster_whisper import BatchedInferencePipeline
-
-            self._batched = self._batched or BatchedInferencePipeline(model=self.model)
-            kwargs.pop("condition_on_previous_text")
-            raw, info = self._batched.transcribe(audio, batch_size=8, **kwargs)
-        else:
-            raw, info = self.model.transcribe(audio, **kwargs)
-        segments = [_segment(i, s) for i, s in enumerate(raw)]
+        segments, info = self._run(audio, options, kwargs)
+        redone = 0
+        if options.vad and _coverage(segments, info.duration_after_vad) < MIN_COVERAGE:
+            # faster-whisper with VAD sometimes returns only the first sentence of a short
+            # recording (with a wrong start): the transcript then spans far less than the
+            # detected speech, and the same audio without VAD is transcribed whole.
+            again, _ = self._run(audio, options, dict(kwargs, vad_filter=False))
+            if sum(len(s.words) or len(s.text.split()) for s in again) > sum(
+                len(s.words) or len(s.text.split()) for s in segments
+            ):
+                log.info("VAD transcript covered %.0f%% of %.1f s of speech; redone without VAD",
+                         100 * _coverage(segments, info.duration_after_vad), info.duration_after_vad)
+                segments, redone = again, 1
         asr = AsrInfo(
             engine=self.name,
             model=options.model or BUNDLED_MODEL,
@@ -134,8 +139,27 @@ class FasterWhisperEngine:
             language=info.language,
             language_probability=round(float(info.language_probability), 3),
             transcribe_s=round(time.perf_counter() - started, 3),
+            redone_without_vad=redone,
         )
         return segments, asr
+
+    def _run(self, audio: np.ndarray, options: TranscribeOptions, kwargs: dict) -> tuple[list[Segment], object]:
+        if options.batch_long_s and len(audio) / SAMPLE_RATE > options.batch_long_s:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._batched = self._batched or BatchedInferencePipeline(model=self.model)
+            kwargs = {k: v for k, v in kwargs.items() if k != "condition_on_previous_text"}
+            raw, info = self._batched.transcribe(audio, batch_size=8, **kwargs)
+        else:
+            raw, info = self.model.transcribe(audio, **kwargs)
+        return [_segment(i, s) for i, s in enumerate(raw)], info
+
+
+def _coverage(segments: list[Segment], speech_s: float | None) -> float:
+    """Share of the detected speech that the transcript's segments span (1 when there is little)."""
+    if not speech_s or speech_s < MIN_SPEECH_S:
+        return 1.0
+    return sum(s.end - s.start for s in segments) / speech_s
 
 
 def _segment(index: int, s) -> Segment:
@@ -170,6 +194,7 @@ def transcribe_tracks(
         for first, last in pieces(samples):
             segments, info = engine.transcribe(samples[first:last], options)
             total_s += info.transcribe_s
+            asr.redone_without_vad += info.redone_without_vad
             if segments or not asr.language:
                 asr.language, asr.language_probability = info.language, info.language_probability
             for seg in segments:

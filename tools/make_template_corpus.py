@@ -1,6 +1,11 @@
-"""Generate the labelled tone corpus: ``train.jsonl`` and ``dev.jsonl`` in this folder.
+"""Generate the template part of the tone corpus: ``pipeline/data/corpus/templates/{train,dev}.jsonl``.
 
-    python pipeline/data/corpus/make_corpus.py [--seed 0]
+    python tools/make_template_corpus.py [--seed 0]
+
+These lines come from templates and pools of phrasings written for this generator; they teach
+the model the shapes of speech-recognition segments (cut sentences, run-together speakers,
+generic talk), and they teach templates too. The written scripts in
+``pipeline/data/corpus/written/`` are the other, larger-weighted part (``pipeline.analysis.corpus``).
 
 Every line is ``{"text", "tone", "threat_type", "speaker"}`` plus, for utterances that were
 spoken as several segments, ``"context"``: the preceding segments of the same speaker, oldest
@@ -48,7 +53,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "corpus" / "templates"
 DEV_EVERY = 4  # every 4th item of each pool is dev-only
 ASR_RATE = 0.3  # share of lines rewritten the way Whisper transcripts look
 FILLERS = ("um", "uh", "you know", "like")

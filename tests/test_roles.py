@@ -1,0 +1,46 @@
+"""Roles of tracks the recording does not label: a one-voice outbound mono track is the agent."""
+
+from __future__ import annotations
+
+from pipeline.analysis import roles
+from pipeline.schema import AudioInfo, CallTranscript, Prosody, Segment, Track
+
+
+def _call(direction: str, pitches: list[float], speaker: str = "unknown", metadata=None) -> tuple:
+    segments = [Segment(id=i, start=2.0 * i, end=2.0 * i + 1.5, text=f"words {i}", speaker=speaker, channel=0)
+                for i in range(len(pitches))]
+    measured = [Prosody(loudness_dbfs=-20.0, pitch_hz=p, pitch_range_semitones=2.0, speech_rate_wps=2.5)
+                for p in pitches]
+    call = CallTranscript(call_id="c", source="c.wav", direction=direction, metadata=metadata or {},
+                          audio=AudioInfo(channels=1, tracks=[Track(channel=0, speaker=speaker)]),
+                          segments=segments)
+    return call, measured
+
+
+def test_outbound_mono_track_with_one_voice_is_the_agent():
+    call, measured = _call("outbound", [118.0, 121.0, 115.0, 124.0, 119.0, 117.0, 122.0, 120.0])
+    roles.decide_roles(call, measured)
+    assert {s.speaker for s in call.segments} == {"agent"}
+    assert call.audio.tracks[0].speaker == "agent"
+    assert call.audio.tracks[0].role_source == roles.ONE_VOICE_OUTBOUND
+
+
+def test_mono_track_with_two_voices_stays_unknown_and_says_why():
+    call, measured = _call("outbound", [110.0, 220.0, 112.0, 225.0, 108.0, 218.0, 111.0, 230.0, 109.0, 221.0])
+    roles.decide_roles(call, measured)
+    assert {s.speaker for s in call.segments} == {"unknown"}
+    assert call.audio.tracks[0].role_source == roles.TWO_VOICES
+
+
+def test_inbound_or_unknown_direction_mono_is_not_guessed():
+    for direction in ("inbound", "unknown"):
+        call, measured = _call(direction, [120.0] * 6)
+        roles.decide_roles(call, measured)
+        assert {s.speaker for s in call.segments} == {"unknown"}
+
+
+def test_labelled_tracks_keep_their_role_and_say_where_it_came_from():
+    call, measured = _call("outbound", [120.0] * 6, speaker="customer", metadata={"channel_roles": "customer"})
+    roles.decide_roles(call, measured)
+    assert {s.speaker for s in call.segments} == {"customer"}
+    assert call.audio.tracks[0].role_source == roles.FROM_MANIFEST
