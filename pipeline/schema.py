@@ -96,6 +96,7 @@ class RuleHit:
     start: float  # seconds
     end: float  # seconds
     threat_type: str | None = None
+    sounds_like: str = ""  # the rule phrase these words sound like, when matched by sound
 
 
 @dataclass

@@ -298,3 +298,38 @@ def test_missing_key_and_duplicate_names_are_reported():
     rule = {"name": "a", "category": "c", "effect": "raise", "weight": 0.5, "phrases": ["x"]}
     with pytest.raises(RulesError, match="duplicate name"):
         parse_rules({"rules": [rule, dict(rule)]})
+
+
+def _unsure(seg, words, probability):
+    """Mark the given words of ``seg`` as heard with ``probability``."""
+    for w in seg.words:
+        if w.word.strip(" ,.").lower() in words:
+            w.probability = probability
+    return seg
+
+
+def test_misheard_cease_and_desist_matches_by_sound_where_the_recogniser_was_unsure(shipped):
+    text = "If you keep emailing our director, a sees and the sist letter may be sent to you."
+    seg = _unsure(make_segment(text), {"sees", "and", "the", "sist"}, 0.35)
+    hits = shipped.match([seg], 0.0)[0]
+    legal = [h for h in hits if h.rule == "legal_cease_and_desist"]
+    assert legal and legal[0].sounds_like == "cease and desist"
+    assert legal[0].text.lower() == "sees and the sist"
+
+
+def test_confident_soundalike_words_are_taken_as_said(shipped):
+    text = "If you keep emailing our director, a sees and the sist letter may be sent to you."
+    seg = _unsure(make_segment(text), {"sees", "and", "the", "sist"}, 0.97)
+    assert not [h for h in shipped.match([seg], 0.0)[0] if h.rule.startswith("legal_cease")]
+
+
+def test_soundalike_without_the_rules_context_does_not_match(shipped):
+    seg = _unsure(make_segment("The seas and the sist were calm that morning."), {"seas", "and", "the", "sist"}, 0.3)
+    assert not [h for h in shipped.match([seg], 0.0)[0] if h.rule.startswith("legal_cease")]
+
+
+def test_sounds_like_must_be_true_or_false():
+    rule = {"name": "r", "category": "c", "effect": "raise", "weight": 0.5, "phrases": ["cease and desist"],
+            "sounds_like": "yes please"}
+    with pytest.raises(RulesError, match="sounds_like must be true or false"):
+        parse_rules({"rules": [rule]})

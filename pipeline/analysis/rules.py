@@ -12,6 +12,14 @@ contractions expanded ("won't" -> "will not", "gonna" -> "going to"), "&" read a
 numbers below 100 spelled out ("press 1" -> "press one"). A ``*`` inside a phrase word is a
 wildcard within that word (``sue*``, ``attorney*``); a ``*`` on its own is any one word.
 ``@name`` in a phrase list pulls in a named list from the file's ``phrase_sets``.
+
+Speech recognition mishears the rare words that matter most ("cease and desist" comes out as
+"sees and the sist"). A rule with ``sounds_like: true`` also matches words that sound like
+one of its phrases: the Metaphone key of the heard words (``jellyfish``), run together, within
+one edit of the phrase's key, and only where the recogniser was unsure of those words (mean
+word probability under ``SOUNDS_LIKE_MAX_PROB``): confident words are taken as said. The
+rule's other conditions (``near``, ``unless``, ``requires_condition``) apply as usual, and
+the hit records the phrase it sounded like.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jellyfish
 import yaml
 
 from pipeline import schema
@@ -43,6 +52,7 @@ RULE_KEYS = {
     "near": "{phrases: [...], within: N, side: before|after|either}",
     "unless": "{phrases: [...], within: N, side: before|after|either}",
     "requires_condition": "{phrases: [...], within: N, side: before|after|either}",
+    "sounds_like": "true to also match words that sound like a phrase where speech recognition was unsure",
 }
 REQUIRED_KEYS = ("name", "category", "effect", "weight", "phrases")
 FILE_KEYS = ("version", "description", "phrase_sets", "rules")
@@ -53,6 +63,8 @@ NEAR_WITHIN = 8  # words, either side
 UNLESS_WITHIN = 2  # words, before the phrase and inside its clause
 CONDITION_WITHIN = 20  # words, either side
 CONTEXT_GAP_S = 30.0  # seconds; an earlier segment further back than this is not context
+SOUNDS_LIKE_MAX_PROB = 0.8  # mean word probability under which heard words may be misheard
+SOUNDS_LIKE_MIN_KEY = 5  # a phrase needs a Metaphone key this long to be matched by sound
 
 _CLAUSE_END = re.compile(r"[.,;:!?]['\")\]]*\s*$")
 _NUMBER_WORDS = (
@@ -144,6 +156,13 @@ class Phrase:
         )
         return cls(text, tokens, patterns)
 
+    @property
+    def sound(self) -> str:
+        """The phrase's Metaphone key, words run together ("" for wildcard phrases)."""
+        if any(p is not None for p in self.patterns):
+            return ""
+        return sound_key(self.tokens)
+
     def match_at(self, words: Sequence[str], i: int) -> bool:
         if i + len(self.tokens) > len(words):
             return False
@@ -219,6 +238,7 @@ class Rule:
     near: Window | None = None
     unless: Window | None = None
     requires_condition: Window | None = None
+    sounds_like: bool = False  # also match words that sound like a phrase (see the module doc)
 
     def applies_to(self, speaker: str) -> bool:
         """Unknown speakers (mono, no role) match any restriction: either party may be talking."""
@@ -237,6 +257,10 @@ class _Context:
     clause: list[int]  # token -> clause number (clauses end at . , ; : ! ? and segment ends)
     words: list[schema.Word]
     own_from: int  # first token of the segment itself
+
+
+def sound_key(tokens: Sequence[str]) -> str:
+    return jellyfish.metaphone("".join(tokens)).upper()
 
 
 def _segment_words(seg: schema.Segment) -> list[schema.Word]:
@@ -309,6 +333,23 @@ def _passes(rule: Rule, ctx: _Context, start: int, end: int) -> bool:
     return not (rule.unless and _window_has(rule.unless, ctx, start, end, same_clause=True))
 
 
+def _sounds_like(phrase: Phrase, ctx: _Context, start: int) -> int:
+    """End token of words from ``start`` that sound like ``phrase`` and were heard unsurely, or 0."""
+    key = phrase.sound
+    if len(key) < SOUNDS_LIKE_MIN_KEY:
+        return 0
+    n = len(phrase.tokens)
+    for end in range(start + max(1, n - 1), min(len(ctx.tokens), start + n + 1) + 1):
+        if ctx.tokens[start:end] == list(phrase.tokens):
+            return 0  # said as written: the literal match has already been tried
+        if jellyfish.levenshtein_distance(sound_key(ctx.tokens[start:end]), key) > 1:
+            continue
+        words = [ctx.words[i] for i in sorted(set(ctx.word_of[start:end]))]
+        if sum(w.probability for w in words) / len(words) < SOUNDS_LIKE_MAX_PROB:
+            return end
+    return 0
+
+
 def _hit(rule: Rule, ctx: _Context, start: int, end: int) -> schema.RuleHit:
     idx = sorted(set(ctx.word_of[start:end]))
     words = [ctx.words[i] for i in idx]
@@ -367,7 +408,24 @@ class RuleSet:
                     hit = _hit(rule, ctx, i, end)
                     if rule.part.contains(hit.start, hit.end, duration):
                         found[r] = hit
+        for r, rule in enumerate(self.rules):
+            if rule.sounds_like and r not in found and rule.applies_to(seg.speaker):
+                hit = self._by_sound(rule, ctx, duration)
+                if hit is not None:
+                    found[r] = hit
         return sorted(found.values(), key=lambda h: (h.start, h.rule))
+
+    @staticmethod
+    def _by_sound(rule: Rule, ctx: _Context, duration: float) -> schema.RuleHit | None:
+        for i in range(ctx.own_from, len(ctx.tokens)):
+            for phrase in rule.phrases:
+                end = _sounds_like(phrase, ctx, i)
+                if end and _passes(rule, ctx, i, end):
+                    hit = _hit(rule, ctx, i, end)
+                    if rule.part.contains(hit.start, hit.end, duration):
+                        hit.sounds_like = phrase.source
+                        return hit
+        return None
 
 
 # --------------------------------------------------------------------------- loading
@@ -449,7 +507,14 @@ def _parse_rule(raw: Any, sets: dict, where: str) -> Rule:
         requires_condition=_parse_window(
             raw.get("requires_condition"), sets, f"{where}: requires_condition", CONDITION_WITHIN, "either"
         ),
+        sounds_like=_parse_flag(raw.get("sounds_like", False), f"{where}: sounds_like"),
     )
+
+
+def _parse_flag(raw: Any, where: str) -> bool:
+    if not isinstance(raw, bool):
+        raise RulesError(f"{where} must be true or false, not {raw!r}")
+    return raw
 
 
 def _parse_part(raw: Any, where: str) -> Part:
