@@ -38,5 +38,5 @@ def analyze_call(
         segment.prosody = measured
     hits = _rules(flag_options.rules).match(segments, call.audio.duration_s)
     flags_mod.score_segments(segments, hits, flag_options)
-    call.tone = flags_mod.call_tone(segments)
+    call.tone = flags_mod.call_tone(segments, flag_options)
     call.flags = flags_mod.detect_flags(segments, call.direction, flag_options)
