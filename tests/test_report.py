@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 from html.parser import HTMLParser
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import schema
 from pipeline.outputs.report import write_batch_report, write_call_report
 from pipeline.schema import (
     AudioInfo,
@@ -323,8 +325,31 @@ def test_failed_call_links_to_its_page_only_when_written(tmp_path):
     assert "calls/gone/report.html" in links and "calls/broken/report.html" not in links
 
 
-def test_reports_are_written_atomically(tmp_path):
-    write_batch_report(tmp_path, make_batch(), RUN_INFO)
+class DiskFullHalfway:
+    """A text file that takes half of what it is given, then fails as a full disk does."""
+
+    def __init__(self, path, *args, **kwargs):
+        self.fh = open(path, *args, **kwargs)
+
+    def write(self, text):
+        self.fh.write(text[: len(text) // 2])
+        self.fh.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def test_a_report_write_that_fails_midway_leaves_the_old_report_whole(tmp_path, monkeypatch):
+    old = write_batch_report(tmp_path, make_batch(), RUN_INFO).read_text(encoding="utf-8")
+    monkeypatch.setattr(schema, "open", DiskFullHalfway, raising=False)  # what write_text_atomic opens
+    with pytest.raises(OSError, match="No space left"):
+        write_batch_report(tmp_path, [], {})
+    monkeypatch.undo()
+    assert (tmp_path / "report.html").read_text(encoding="utf-8") == old  # not half of the new one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no partial file left in sight
     write_batch_report(tmp_path, [], {})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     assert "None." in (tmp_path / "report.html").read_text(encoding="utf-8")
