@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.run.cli import EXIT_USAGE, build_parser, main, settings_from
@@ -48,3 +50,19 @@ def test_options_become_luigi_settings_with_threads_per_worker():
 @pytest.mark.parametrize("value, expected", [("host", ("host", 8082)), ("10.0.0.5:9000", ("10.0.0.5", 9000))])
 def test_scheduler_host_parsing(value, expected):
     assert parse_scheduler(value) == expected
+
+
+def test_evaluate_scores_the_batch_and_writes_its_metrics(tmp_path, monkeypatch, capsys):
+    from pipeline import schema
+    from pipeline.run import cli
+
+    threat = schema.Flag(schema.THREATENING_OUTBOUND, "critical", 0.9, schema.OUTBOUND, schema.AGENT, "rule")
+    results = [
+        schema.CallTranscript("a", "a.wav", metadata={"label": "threat"}, flags=[threat]),
+        schema.CallTranscript("b", "b.wav", metadata={"label": "benign"}),
+    ]
+    monkeypatch.setattr(cli, "execute", lambda args: (0, results, {}))
+    assert main(["evaluate", "x", "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "evaluation.json").read_text())
+    assert metrics["calls"] == 2 and metrics["labels"]["threat"]["recall"] == 1.0
+    assert "misses: 0" in capsys.readouterr().out

@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.config import ENGINES, FlagOptions, ToneOptions, TranscribeOptions, validate
 from pipeline.logs import setup_logging
+from pipeline.run import evaluate as evaluation
 
 log = logging.getLogger("pipeline")
 
@@ -209,13 +210,22 @@ def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
     print("\n".join(lines))
 
 
+def evaluate(args: argparse.Namespace) -> int:
+    """``callqa evaluate``: run the batch, then score its flags against the manifest's labels."""
+    code, results, _ = execute(args)
+    if not results:
+        return code or EXIT_USAGE
+    report = evaluation.score(results)
+    print(evaluation.format_report(report))
+    print(f"\nmetrics written to {evaluation.write_metrics(Path(args.out), report)}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(verbose=args.verbose, quiet=args.quiet)
     if args.command == "evaluate":
-        from pipeline.run.evaluate import run_evaluation
-
-        return run_evaluation(args)
+        return evaluate(args)
     code, results, run_info = execute(args)
     if results:
         print_summary(results, run_info, Path(args.out))
