@@ -8,104 +8,96 @@ Run with the project's command (``callqa run audio --out outputs``) or with Luig
 
     luigi --module tasks BatchReport --inputs '["audio"]' --out-dir outputs --local-scheduler
 
-Settings come from ``luigi.cfg`` sections ``[callqa.convert]``, ``[callqa.transcribe]``,
-``[callqa.tone]``, ``[callqa.flags]`` and ``[callqa.report]``. Keep Luigi's ``--workers`` at 1
-per process (CTranslate2 is not fork-safe and a forked worker would load the model for every
-task); to use more cores, start more processes, which ``callqa run --workers N`` does.
+Settings: every task carries the run's ``Settings`` (``pipeline/config.py``). ``callqa run``
+builds them once and hands them to its tasks; a task started by Luigi's own command without
+them loads them here, once for the batch: the defaults of ``pipeline/config.py``, then the
+``[callqa.<part>]`` sections of ``luigi.cfg`` (one luigi.Config class per part, made from the
+part's dataclass, so Luigi's command line takes ``--callqa.transcribe-beam-size 5`` too), then
+validated. Keep Luigi's ``--workers`` at 1 per process (CTranslate2 is not fork-safe and a
+forked worker would load the model for every task); to use more cores, start more processes,
+which ``callqa run --workers N`` does.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import typing
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import luigi
+import luigi.configuration
 
-from pipeline.config import (
-    ConvertOptions,
-    FlagOptions,
-    ReportOptions,
-    RetryOptions,
-    ToneOptions,
-    TranscribeOptions,
-)
+from pipeline.config import Settings, check_names
 from pipeline.run import batch, stages
 from pipeline.run.inputs import CallInput
 from pipeline.run.locking import call_lock
 
 
 # ----------------------------------------------------------------------------- settings
-class convert(luigi.Config):
-    task_namespace = "callqa"
-    silence_dbfs = luigi.FloatParameter(default=ConvertOptions.silence_dbfs)
-    max_duration_s = luigi.FloatParameter(default=ConvertOptions.max_duration_s)
-
-    def options(self) -> ConvertOptions:
-        return ConvertOptions(silence_dbfs=self.silence_dbfs, max_duration_s=self.max_duration_s)
+class _Text(luigi.Parameter):
+    """A tuple setting: text in luigi.cfg (``agent,customer``), parsed by ``Settings.override``."""
 
 
-class transcribe(luigi.Config):
-    task_namespace = "callqa"
-    engine = luigi.ChoiceParameter(choices=["faster-whisper", "openai-whisper"], default="faster-whisper")
-    model = luigi.Parameter(default="")
-    compute_type = luigi.Parameter(default=TranscribeOptions.compute_type)
-    beam_size = luigi.IntParameter(default=TranscribeOptions.beam_size)
-    language = luigi.Parameter(default="")
-    vad = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING)
-    threads = luigi.IntParameter(default=1, significant=False)
-    batch_long_s = luigi.FloatParameter(default=TranscribeOptions.batch_long_s)
-
-    def options(self) -> TranscribeOptions:
-        return TranscribeOptions(
-            engine=self.engine, model=self.model, compute_type=self.compute_type, beam_size=self.beam_size,
-            language=self.language, vad=self.vad, threads=self.threads, batch_long_s=self.batch_long_s,
-        )  # fmt: skip
+def _parameter(kind: Any, default: Any) -> luigi.Parameter:
+    """A Luigi parameter for a dataclass field of type ``kind``, with the field's default."""
+    if kind is bool:
+        return luigi.BoolParameter(default=default, parsing=luigi.BoolParameter.EXPLICIT_PARSING)
+    if kind is int:
+        return luigi.IntParameter(default=default)
+    if kind is float:
+        return luigi.FloatParameter(default=default)
+    return luigi.Parameter(default=default) if kind is str else _Text(default=default)
 
 
-class tone(luigi.Config):
-    task_namespace = "callqa"
-    model = luigi.Parameter(default="")
-    head = luigi.Parameter(default="")
-    label_map = luigi.Parameter(default="")  # "threat=threatening,toxic=hostile"
-    threads = luigi.IntParameter(default=1, significant=False)
-
-    def options(self) -> ToneOptions:
-        pairs = tuple(
-            tuple(p.split("=", 1)) for p in self.label_map.split(",") if "=" in p
-        )
-        return ToneOptions(model=self.model, head=self.head, label_map=pairs, threads=self.threads)
+def _section(part: str) -> type[luigi.Config]:
+    """``[callqa.<part>]``: a luigi.Config with a parameter per settable field of the part."""
+    options = Settings.parts()[part]
+    hints, defaults = typing.get_type_hints(options), options()
+    params = {name: _parameter(hints[name], getattr(defaults, name)) for name in Settings.settable(part)}
+    return type(part, (luigi.Config,), {"task_namespace": "callqa", "__module__": __name__, **params})
 
 
-class flags(luigi.Config):
-    task_namespace = "callqa"
-    rules = luigi.Parameter(default="")
-    threat_threshold = luigi.FloatParameter(default=FlagOptions.threat_threshold)
-    hostile_threshold = luigi.FloatParameter(default=FlagOptions.hostile_threshold)
-    critical_threshold = luigi.FloatParameter(default=FlagOptions.critical_threshold)
-
-    def options(self) -> FlagOptions:
-        return FlagOptions(
-            rules=self.rules, threat_threshold=self.threat_threshold,
-            hostile_threshold=self.hostile_threshold, critical_threshold=self.critical_threshold,
-        )  # fmt: skip
+SECTIONS = {part: _section(part) for part in Settings.parts()}
 
 
-class report(luigi.Config):
-    task_namespace = "callqa"
-    redact = luigi.BoolParameter(default=False)
-    html = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING)
+def load_settings(changes: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """The defaults, then luigi.cfg (and Luigi's command line), then ``changes`` (part ->
+    field -> value: the options given to ``callqa run``); resolved and validated."""
+    config = luigi.configuration.get_config()
+    for section in config.sections():
+        if section.startswith("callqa."):  # a misspelt key would otherwise be ignored
+            check_names(section.removeprefix("callqa."), [k.replace("-", "_") for k in config.options(section)])
+    from_cfg = {
+        part: {name: getattr(section(), name) for name in Settings.settable(part)} for part, section in SECTIONS.items()
+    }
+    return Settings().override(from_cfg).override(changes or {}).resolved().validate()
 
-    def options(self) -> ReportOptions:
-        return ReportOptions(redact=self.redact, html=self.html)
+
+class SettingsParameter(luigi.Parameter):
+    """A run's ``Settings`` as one parameter (JSON where Luigi needs text)."""
+
+    def normalize(self, x):
+        return x if x is None or isinstance(x, Settings) else Settings.from_dict(x)
+
+    def parse(self, x):
+        return Settings.from_dict(json.loads(x)) if x else None
+
+    def serialize(self, x):
+        return json.dumps(x.to_dict()) if x else ""
 
 
-class retry(luigi.Config):
-    task_namespace = "callqa"
-    attempts = luigi.IntParameter(default=RetryOptions.attempts)
-    delay_s = luigi.FloatParameter(default=RetryOptions.delay_s)
+class Configured:
+    """A task with the run's settings: given by its parent, or else loaded once from luigi.cfg."""
 
-    def options(self) -> RetryOptions:
-        return RetryOptions(attempts=max(1, self.attempts), delay_s=self.delay_s)
+    settings = SettingsParameter(default=None, significant=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.settings is None:  # started from Luigi's own command line
+            self.settings = load_settings()
 
 
 # ----------------------------------------------------------------------------- per call
@@ -121,7 +113,7 @@ class Recording(luigi.ExternalTask):
         return os.path.lexists(self.source)
 
 
-class CallTask(luigi.Task):
+class CallTask(Configured, luigi.Task):
     """Common parameters: where the call's folder is, and what the batch knows of it."""
 
     out_dir = luigi.Parameter()
@@ -142,7 +134,7 @@ class CallTask(luigi.Task):
         with call_lock(self.folder):
             stages.remove_stale_temp(self.folder)
             if not self.complete():
-                batch.with_retries(self.work, retry().options(), f"{type(self).__name__} {self.call_id}")
+                batch.with_retries(self.work, self.settings.retry, f"{type(self).__name__} {self.call_id}")
 
     def work(self) -> None:
         raise NotImplementedError
@@ -155,31 +147,32 @@ class ConvertRecording(CallTask):
         return [] if self.call.get("missing") else Recording(source=self.call["source"])
 
     def work(self):
-        stages.convert(CallInput(**batch.thaw(self.call)), self.folder, convert().options())
+        stages.convert(CallInput(**batch.thaw(self.call)), self.folder, self.settings.convert)
 
 
 class TranscribeCall(CallTask):
     filename = stages.ASR_JSON
 
     def requires(self):
-        return ConvertRecording(out_dir=self.out_dir, call_id=self.call_id, call=self.call)
+        return ConvertRecording(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
 
     def complete(self):
         # With --redact, analysis deletes asr.json once transcript.json is written.
         return super().complete() or (self.folder / stages.TRANSCRIPT_JSON).exists()
 
     def work(self):
-        stages.transcribe(self.folder, transcribe().options())
+        stages.transcribe(self.folder, self.settings.transcribe)
 
 
 class AnalyzeCall(CallTask):
     filename = stages.TRANSCRIPT_JSON
 
     def requires(self):
-        return TranscribeCall(out_dir=self.out_dir, call_id=self.call_id, call=self.call)
+        return TranscribeCall(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
 
     def work(self):
-        stages.analyze(self.folder, tone().options(), flags().options(), report().options())
+        s = self.settings
+        stages.analyze(self.folder, s.tone, s.flags, s.report)
 
 
 @CallTask.event_handler(luigi.Event.FAILURE)
@@ -194,7 +187,7 @@ def _clear_failure(task: CallTask) -> None:
 
 
 # ----------------------------------------------------------------------------- batch
-class CallBatch(luigi.WrapperTask):
+class CallBatch(Configured, luigi.WrapperTask):
     """Every recording under ``inputs`` (files or folders) and in ``manifest``, or some of them.
 
     ``call_ids`` narrows the batch to those calls: ``callqa run`` builds one CallBatch per
@@ -225,11 +218,12 @@ class CallBatch(luigi.WrapperTask):
 
     def requires(self):
         return [
-            AnalyzeCall(out_dir=self.out_dir, call_id=c.call_id, call=batch.freeze(c)) for c in self.calls()
+            AnalyzeCall(out_dir=self.out_dir, call_id=c.call_id, call=batch.freeze(c), settings=self.settings)
+            for c in self.calls()
         ]
 
 
-class BatchReport(luigi.Task):
+class BatchReport(Configured, luigi.Task):
     """summary.csv, flagged.csv and report.html over the whole batch."""
 
     inputs = luigi.ListParameter(default=[])
@@ -237,7 +231,7 @@ class BatchReport(luigi.Task):
     manifest = luigi.Parameter(default="")
 
     def requires(self):
-        return CallBatch(inputs=self.inputs, out_dir=self.out_dir, manifest=self.manifest)
+        return CallBatch(inputs=self.inputs, out_dir=self.out_dir, manifest=self.manifest, settings=self.settings)
 
     def output(self):
         return luigi.LocalTarget(str(Path(self.out_dir) / batch.SUMMARY_CSV))

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pipeline.run.cli import EXIT_USAGE, build_parser, main, settings_from
+from pipeline.run import cli
+from pipeline.run.cli import EXIT_USAGE, main
 from pipeline.run.runner import parse_scheduler
 
 
@@ -39,14 +40,6 @@ def test_bad_threshold_is_a_usage_error(tmp_path, capsys):
     assert "threat_threshold" in capsys.readouterr().err
 
 
-def test_options_become_luigi_settings_with_threads_per_worker():
-    args = build_parser().parse_args(["run", "x", "--workers", "2", "--engine", "openai-whisper", "--redact"])
-    settings = settings_from(args)
-    assert settings["callqa.transcribe"]["engine"] == "openai-whisper"
-    assert settings["callqa.transcribe"]["threads"] == "1" or settings["callqa.transcribe"]["threads"].isdigit()
-    assert settings["callqa.report"]["redact"] == "True"
-
-
 @pytest.mark.parametrize("value, expected", [("host", ("host", 8082)), ("10.0.0.5:9000", ("10.0.0.5", 9000))])
 def test_scheduler_host_parsing(value, expected):
     assert parse_scheduler(value) == expected
@@ -54,7 +47,6 @@ def test_scheduler_host_parsing(value, expected):
 
 def test_evaluate_scores_the_batch_and_writes_its_metrics(tmp_path, monkeypatch, capsys):
     from pipeline import schema
-    from pipeline.run import cli
 
     threat = schema.Flag(schema.THREATENING_OUTBOUND, "critical", 0.9, schema.OUTBOUND, schema.AGENT, "rule")
     results = [

@@ -137,7 +137,7 @@ def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path,
     (tmp_path / "tmp").mkdir()
     out = tmp_path / "out"
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"),
-                          settings={"callqa.report": {"html": "False"}})
+                          settings={"report": {"html": False}})
     stats = runner.run_workers(spec, 2)
     assert all(s.ok for s in stats)
     assert [s.model_loads for s in stats] == [1, 1]  # both took calls, each loaded the model once

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 
+from pipeline.config import Settings
 from pipeline.run.workqueue import WorkQueue
 
 log = logging.getLogger("pipeline")
@@ -34,7 +35,7 @@ class RunSpec:
     inputs: list[str]
     out_dir: str
     manifest: str = ""
-    settings: dict[str, dict[str, str]] = field(default_factory=dict)  # luigi.cfg section -> key -> value
+    settings: dict[str, dict] = field(default_factory=dict)  # Settings.to_dict(); empty = the defaults
     scheduler_host: str = ""  # empty = local scheduler
     scheduler_port: int = DEFAULT_SCHEDULER_PORT
     queue: str = ""  # work queue folder to claim pieces from; empty = the whole batch
@@ -63,17 +64,6 @@ def parse_scheduler(value: str) -> tuple[str, int]:
         raise ValueError(f"--scheduler-host takes HOST or HOST:PORT, not {value!r}") from e
 
 
-def apply_settings(settings: dict[str, dict[str, str]]) -> None:
-    import luigi.configuration
-
-    config = luigi.configuration.get_config()
-    for section, values in settings.items():
-        if not config.has_section(section):
-            config.add_section(section)
-        for key, value in values.items():
-            config.set(section, key, str(value))
-
-
 def run_in_process(spec: RunSpec) -> WorkerStats:
     """Build calls with one in-process Luigi worker, one ``luigi.build`` per piece: the pieces
     this process claims from the run's work queue, or else (one worker, or a central
@@ -84,7 +74,7 @@ def run_in_process(spec: RunSpec) -> WorkerStats:
     from pipeline.asr import transcribe
     from pipeline.run import batch
 
-    apply_settings(spec.settings)
+    settings = Settings.from_dict(spec.settings)
     started = time.perf_counter()
     loads_before = len(transcribe.MODEL_LOADS)
     calls, _ = batch.plan(tuple(spec.inputs), spec.manifest)
@@ -95,7 +85,9 @@ def run_in_process(spec: RunSpec) -> WorkerStats:
         kwargs["local_scheduler"] = True
     ok, scheduled = True, 0
     for piece in _pieces(spec, calls):
-        target = tasks.CallBatch(inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, call_ids=piece)
+        target = tasks.CallBatch(
+            inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, call_ids=piece, settings=settings
+        )
         result = luigi.build([target], **kwargs)
         ok = ok and bool(result.scheduling_succeeded)
         scheduled += len(piece)
