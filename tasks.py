@@ -20,6 +20,7 @@ which ``callqa run --workers N`` does.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import typing
@@ -31,9 +32,10 @@ import luigi
 import luigi.configuration
 
 from pipeline.config import Settings, check_names
-from pipeline.run import batch, stages
-from pipeline.run.inputs import CallInput
+from pipeline.run import failures, order, plan, results, stages
+from pipeline.run.inputs import CallInput, plan_batch
 from pipeline.run.locking import call_lock
+from pipeline.run.retry import with_retries
 
 
 # ----------------------------------------------------------------------------- settings
@@ -114,11 +116,13 @@ class Recording(luigi.ExternalTask):
 
 
 class CallTask(Configured, luigi.Task):
-    """Common parameters: where the call's folder is, and what the batch knows of it."""
+    """Common parameters: where the call's folder is, and what the batch knows of it.
+
+    A stage is complete when its own file exists, whatever later stages do."""
 
     out_dir = luigi.Parameter()
     call_id = luigi.Parameter()
-    call = luigi.DictParameter(significant=False, default={})  # CallInput fields
+    call = luigi.DictParameter(significant=False, default={})  # plan.to_data of the CallInput
     filename = ""
 
     @property
@@ -134,7 +138,10 @@ class CallTask(Configured, luigi.Task):
         with call_lock(self.folder):
             stages.remove_stale_temp(self.folder)
             if not self.complete():
-                batch.with_retries(self.work, self.settings.retry, f"{type(self).__name__} {self.call_id}")
+                with_retries(self.work, self.settings.retry, f"{type(self).__name__} {self.call_id}")
+
+    def same_call(self, task: type[CallTask]) -> CallTask:
+        return task(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
 
     def work(self) -> None:
         raise NotImplementedError
@@ -147,43 +154,43 @@ class ConvertRecording(CallTask):
         return [] if self.call.get("missing") else Recording(source=self.call["source"])
 
     def work(self):
-        stages.convert(CallInput(**batch.thaw(self.call)), self.folder, self.settings.convert)
+        stages.convert(plan.from_data(self.call), self.folder, self.settings.convert)
 
 
 class TranscribeCall(CallTask):
     filename = stages.ASR_JSON
 
     def requires(self):
-        return ConvertRecording(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
-
-    def complete(self):
-        # With --redact, analysis deletes asr.json once transcript.json is written.
-        return super().complete() or (self.folder / stages.TRANSCRIPT_JSON).exists()
+        return self.same_call(ConvertRecording)
 
     def work(self):
         stages.transcribe(self.folder, self.settings.transcribe)
 
 
 class AnalyzeCall(CallTask):
+    """Analysis, from asr.json; with redaction, from a transcription done here in memory, so
+    the unredacted transcript never reaches the disk (and no stage deletes another's file)."""
+
     filename = stages.TRANSCRIPT_JSON
 
     def requires(self):
-        return TranscribeCall(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
+        return self.same_call(ConvertRecording if self.settings.report.redact else TranscribeCall)
 
     def work(self):
         s = self.settings
-        stages.analyze(self.folder, s.tone, s.flags, s.report)
+        call = stages.transcribe(self.folder, s.transcribe, keep=False) if s.report.redact else None
+        stages.analyze(self.folder, s.tone, s.flags, s.report, call)
 
 
 @CallTask.event_handler(luigi.Event.FAILURE)
 def _record_failure(task: CallTask, exception: BaseException) -> None:
-    batch.record_failure(task.folder, type(task).__name__, exception)
+    failures.record(task.folder, type(task).__name__, exception)
 
 
 @CallTask.event_handler(luigi.Event.SUCCESS)
 def _clear_failure(task: CallTask) -> None:
     if isinstance(task, AnalyzeCall):
-        batch.clear_failure(task.folder)
+        failures.clear(task.folder)
 
 
 # ----------------------------------------------------------------------------- batch
@@ -191,54 +198,66 @@ class CallBatch(Configured, luigi.WrapperTask):
     """Every recording under ``inputs`` (files or folders) and in ``manifest``, or some of them.
 
     ``call_ids`` narrows the batch to those calls: ``callqa run`` builds one CallBatch per
-    piece a worker claims from the run's work queue, or per ``batch.PART_SIZE`` calls (Luigi's
+    piece a worker claims from the run's work queue, or per ``order.PART_SIZE`` calls (Luigi's
     scheduler costs grow with the square of the pending tasks, so thousands of files are
-    scheduled a few dozen at a time). It is significant: a CallBatch over other calls is
-    another task, which a central scheduler must not take for this one.
-    ``shard``/``shards`` (a static split between processes, each with its own local scheduler)
-    and ``part``/``part_size`` (part_size 0 = all at once) are kept for Luigi's command line;
-    they are not significant, so use them only with a local scheduler.
+    scheduled a few dozen at a time), and hands over the planned ``calls`` as data. It is
+    significant: a CallBatch over other calls is another task, which a central scheduler must
+    not take for this one. ``shard``/``shards`` (a static split between processes, each with
+    its own local scheduler) and ``part``/``part_size`` (part_size 0 = all at once) are kept
+    for Luigi's command line; they are not significant, so use them only with a local scheduler.
     """
 
     inputs = luigi.ListParameter(default=[])
     out_dir = luigi.Parameter(default="outputs")
     manifest = luigi.Parameter(default="")
     call_ids = luigi.ListParameter(default=[])  # only these calls, in this order (empty = all)
+    calls = luigi.ListParameter(default=[], significant=False)  # the planned calls (plan.to_data); empty = plan
     shard = luigi.IntParameter(default=0, significant=False)
     shards = luigi.IntParameter(default=1, significant=False)
     part = luigi.IntParameter(default=0, significant=False)
     part_size = luigi.IntParameter(default=0, significant=False)
 
-    def calls(self) -> list[CallInput]:
-        planned, _ = batch.plan(tuple(self.inputs), self.manifest)
-        mine = batch.shard(planned, self.shard, self.shards)
+    @functools.cached_property
+    def planned(self) -> list[CallInput]:
+        if self.calls:
+            return [plan.from_data(c) for c in self.calls]
+        return plan_batch(list(self.inputs), self.manifest or None)[0]
+
+    def mine(self) -> list[CallInput]:
+        mine = order.shard(self.planned, self.shard, self.shards)
         if self.part_size:
             mine = mine[self.part * self.part_size : (self.part + 1) * self.part_size]
-        return batch.select(mine, self.call_ids) if self.call_ids else mine
+        return order.select(mine, self.call_ids) if self.call_ids else mine
 
     def requires(self):
         return [
-            AnalyzeCall(out_dir=self.out_dir, call_id=c.call_id, call=batch.freeze(c), settings=self.settings)
-            for c in self.calls()
+            AnalyzeCall(out_dir=self.out_dir, call_id=c.call_id, call=plan.to_data(c), settings=self.settings)
+            for c in self.mine()
         ]
 
 
 class BatchReport(Configured, luigi.Task):
-    """summary.csv, flagged.csv and report.html over the whole batch."""
+    """summary.csv, flagged.csv and report.html over the whole batch, planned once here."""
 
     inputs = luigi.ListParameter(default=[])
     out_dir = luigi.Parameter(default="outputs")
     manifest = luigi.Parameter(default="")
 
+    @functools.cached_property
+    def planned(self) -> tuple[list[CallInput], list[str]]:
+        return plan_batch(list(self.inputs), self.manifest or None)
+
     def requires(self):
-        return CallBatch(inputs=self.inputs, out_dir=self.out_dir, manifest=self.manifest, settings=self.settings)
+        calls = [plan.to_data(c) for c in self.planned[0]]
+        return CallBatch(inputs=self.inputs, out_dir=self.out_dir, manifest=self.manifest, calls=calls,
+                         settings=self.settings)  # fmt: skip
 
     def output(self):
-        return luigi.LocalTarget(str(Path(self.out_dir) / batch.SUMMARY_CSV))
+        return luigi.LocalTarget(str(Path(self.out_dir) / results.SUMMARY_CSV))
 
     def complete(self):
-        return batch.outputs_current(Path(self.out_dir), self.requires().calls())
+        return results.outputs_current(Path(self.out_dir), self.planned[0])
 
     def run(self):
-        planned, problems = batch.plan(tuple(self.inputs), self.manifest)
-        batch.write_outputs(Path(self.out_dir), planned, run_info={"problems": problems})
+        calls, problems = self.planned
+        results.write_outputs(Path(self.out_dir), calls, run_info={"problems": problems})

@@ -14,8 +14,9 @@ import pytest
 
 import audio_factory as af
 import tasks
-from pipeline.run import batch, runner
+from pipeline.run import runner, worker
 from pipeline.run.cli import main as callqa
+from pipeline.run.inputs import plan_batch
 
 
 def read_summary(out):
@@ -95,7 +96,7 @@ def test_benign_samples_are_not_flagged(sample_run, samples_dir):
 def test_rerun_does_nothing_new(sample_run, samples_dir):
     before = {p: p.stat().st_mtime_ns for p in sample_run.rglob("transcript.json")}
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(sample_run), manifest=str(samples_dir / "manifest.csv"))
-    stats = runner.run_in_process(spec)
+    stats = worker.build_all(spec, plan_batch(spec.inputs, spec.manifest)[0])
     assert stats.ok and stats.model_loads == 0
     after = {p: p.stat().st_mtime_ns for p in sample_run.rglob("transcript.json")}
     assert before == after
@@ -138,10 +139,10 @@ def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path,
     out = tmp_path / "out"
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"),
                           settings={"report": {"html": False}})
-    stats = runner.run_workers(spec, 2)
+    calls, _ = plan_batch(spec.inputs, spec.manifest)
+    stats = runner.run_workers(spec, calls, 2)
     assert all(s.ok for s in stats)
     assert [s.model_loads for s in stats] == [1, 1]  # both took calls, each loaded the model once
-    calls, _ = batch.plan((str(samples_dir),), str(samples_dir / "manifest.csv"))
     assert sum(s.calls for s in stats) == len(calls)
     assert all((out / "calls" / c.call_id / "transcript.json").exists() for c in calls)
     done = re.findall(r"\[(w\d)\] INFO done (.+?): ok", capfd.readouterr().err)

@@ -18,8 +18,6 @@ from pipeline.config import FlagOptions, RunOptions, Settings, TranscribeOptions
 from pipeline.run import cli
 from pipeline.run.cli import EXIT_USAGE, build_parser, main
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def luigi_cfg(monkeypatch):
@@ -100,7 +98,8 @@ def test_unknown_or_derived_settings_are_refused_by_name(changes, message):
 
 
 def env():
-    return dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    """No PYTHONPATH: the package and the tasks module resolve as installed, from any folder."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
 def test_callqa_run_keeps_luigi_cfg_settings_its_options_do_not_name(tmp_path):

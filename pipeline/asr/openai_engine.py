@@ -23,6 +23,7 @@ from faster_whisper.vad import SpeechTimestampsMap, VadOptions, get_speech_times
 from whisper.model import ModelDimensions, Whisper
 
 from pipeline import config, schema
+from pipeline.asr import ModelLoadError
 from pipeline.asr.ct2_to_openai import encode_alignment_heads, ensure_checkpoint
 
 log = logging.getLogger("pipeline")
@@ -38,10 +39,6 @@ CONDITION_ON_PREVIOUS_TEXT = False  # True lets one hallucination repeat for the
 # the model thinks it is silence and is not confident of the words either.
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
-
-
-class ModelLoadError(RuntimeError):
-    """The model named in the options cannot be found or loaded."""
 
 
 class OpenAIWhisperEngine:

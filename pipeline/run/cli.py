@@ -18,10 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
 from pipeline import __version__
 from pipeline.config import ENGINES, Settings, parse_pairs
 from pipeline.logs import setup_logging
 from pipeline.run import evaluate as evaluation
+from pipeline.run import results, worker
+from pipeline.run.inputs import CallInput, ManifestError, plan_batch
+from pipeline.run.runner import DEFAULT_SCHEDULER_PORT, RunSpec, parse_scheduler, run_workers
 
 log = logging.getLogger("pipeline")
 
@@ -131,58 +135,67 @@ def settings_for(args: argparse.Namespace) -> Settings:
         raise ValueError("give at least one INPUT file or folder, or --manifest")
     if args.manifest and not os.path.isfile(args.manifest):
         raise ValueError(f"--manifest {args.manifest}: no such file")
-    import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
-
     return tasks.load_settings(given_settings(args))
+
+
+class UsageError(ValueError):
+    """The command itself is wrong (exit code 2)."""
+
+
+def _plan(args: argparse.Namespace) -> tuple[Settings, RunSpec, list[CallInput], list[str]]:
+    """The run's settings, its spec and its planned calls (with the problems found), once."""
+    try:
+        settings = settings_for(args)
+        host, port = parse_scheduler(args.scheduler_host) if args.scheduler_host else ("", DEFAULT_SCHEDULER_PORT)
+        calls, problems = plan_batch(list(args.inputs), args.manifest or None)
+    except (ValueError, ManifestError) as e:
+        raise UsageError(str(e)) from e
+    if not calls:
+        raise UsageError("no recordings found in " + ", ".join(args.inputs or [args.manifest]))
+    spec = RunSpec(
+        inputs=list(args.inputs), out_dir=args.out, manifest=args.manifest or "", settings=settings.to_dict(),
+        scheduler_host=host, scheduler_port=port, log_level=logging.getLevelName(log.getEffectiveLevel()),
+    )  # fmt: skip
+    return settings, spec, calls, problems
 
 
 def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     """Run the batch; returns (exit code, results, run info)."""
-    from pipeline.run import batch
-    from pipeline.run.inputs import ManifestError
-    from pipeline.run.runner import RunSpec, parse_scheduler, run_in_process, run_workers
-
     try:
-        settings = settings_for(args)
-        host, port = parse_scheduler(args.scheduler_host) if args.scheduler_host else ("", 0)
-        calls, problems = batch.plan(tuple(args.inputs), args.manifest or "")
-    except (ValueError, ManifestError) as e:
+        settings, spec, calls, problems = _plan(args)
+    except UsageError as e:
         print(f"callqa: error: {e}", file=sys.stderr)
         return EXIT_USAGE, [], {}
     for problem in problems:
         log.warning("%s", problem)
-    if not calls:
-        print("callqa: error: no recordings found in " + ", ".join(args.inputs or [args.manifest]), file=sys.stderr)
-        return EXIT_USAGE, [], {}
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    workers = settings.run.workers if host else min(settings.run.workers, len(calls))
+    workers = settings.run.workers if spec.scheduler_host else min(settings.run.workers, len(calls))
     log.info("%d recordings, %d worker(s), output in %s", len(calls), workers, out_dir)
-    started_at = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    spec = RunSpec(inputs=list(args.inputs), out_dir=str(out_dir), manifest=args.manifest or "",
-                   settings=settings.to_dict(), scheduler_host=host, scheduler_port=port or 8082,
-                   log_level=logging.getLevelName(log.getEffectiveLevel()))
-    if workers == 1:
-        stats = [run_in_process(spec)]
-    else:
-        stats = run_workers(spec, workers)
-    wall = time.perf_counter() - started
+    started_at, started = datetime.now(timezone.utc), time.perf_counter()
+    stats = [worker.build_all(spec, calls)] if workers == 1 else run_workers(spec, calls, workers)
     run_info = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_s": round(wall, 2), "workers": workers, "version": __version__,
-        "engine": settings.transcribe.engine, "model": settings.transcribe.model or "tiny.en (bundled)",
-        "compute_type": settings.transcribe.compute_type, "beam_size": settings.transcribe.beam_size,
-        "redact": settings.report.redact, "scheduler": f"{host}:{port}" if host else "local",
-        "model_loads": sum(s.model_loads for s in stats), "problems": problems,
+        "wall_s": round(time.perf_counter() - started, 2), "workers": workers,
+        **_settings_info(settings, spec), "model_loads": sum(s.model_loads for s in stats), "problems": problems,
         "options": {f"callqa.{part}": values for part, values in settings.to_dict().items()},
     }  # fmt: skip
-    results = batch.write_outputs(out_dir, calls, run_info)
-    failed_unexpectedly = any(r.status == "failed" for r in results) or not all(s.ok for s in stats)
-    bad_input = any(r.status != "ok" for r in results)
+    written = results.write_outputs(out_dir, calls, run_info)
+    failed_unexpectedly = any(r.status == "failed" for r in written) or not all(s.ok for s in stats)
+    bad_input = any(r.status != "ok" for r in written)
     code = EXIT_FAILED if failed_unexpectedly else EXIT_BAD_INPUT if bad_input else EXIT_OK
-    return code, results, run_info
+    return code, written, run_info
+
+
+def _settings_info(settings: Settings, spec: RunSpec) -> dict:
+    """The run header of the batch report, in its order."""
+    t = settings.transcribe
+    return {
+        "version": __version__, "engine": t.engine, "model": t.model or "tiny.en (bundled)",
+        "compute_type": t.compute_type, "beam_size": t.beam_size, "redact": settings.report.redact,
+        "scheduler": f"{spec.scheduler_host}:{spec.scheduler_port}" if spec.scheduler_host else "local",
+    }  # fmt: skip
 
 
 def print_summary(results: list, run_info: dict, out_dir: Path) -> None:

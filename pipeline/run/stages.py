@@ -83,8 +83,9 @@ def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTrans
     return result
 
 
-def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
-    """Run Whisper over the kept tracks of audio.wav; write asr.json."""
+def transcribe(folder: Path, options: TranscribeOptions, keep: bool = True) -> CallTranscript:
+    """Run Whisper over the kept tracks of audio.wav; write asr.json unless not ``keep``
+    (with redaction, the unredacted transcript goes straight to analysis, never to disk)."""
     from pipeline.asr.transcribe import transcribe_tracks
 
     call = load_transcript(folder / AUDIO_JSON)
@@ -97,18 +98,20 @@ def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
         for track in kept:
             track.speech_s = round(sum(s.end - s.start for s in call.segments if s.channel == track.channel), 2)
     call.timings["transcribe"] = round(time.perf_counter() - started, 3)
-    save_transcript(folder / ASR_JSON, call)
+    if keep:
+        save_transcript(folder / ASR_JSON, call)
     return call
 
 
 def analyze(
-    folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions
+    folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions, call: CallTranscript | None = None
 ) -> CallTranscript:
-    """Tone, prosody, phrase rules and flags; write transcript.vtt, report.html, transcript.json."""
+    """Tone, prosody, phrase rules and flags of ``call`` (the transcribed call; else asr.json's);
+    write transcript.vtt, report.html, transcript.json."""
     from pipeline.analysis.analyze import analyze_call
     from pipeline.outputs.writers import write_vtt
 
-    call = load_transcript(folder / ASR_JSON)
+    call = call or load_transcript(folder / ASR_JSON)
     started = time.perf_counter()
     if call.status == STATUS_OK and call.segments:
         kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"]
@@ -126,7 +129,7 @@ def analyze(
         write_call_report(folder, call)
     save_transcript(folder / TRANSCRIPT_JSON, call)
     if report.redact:
-        (folder / ASR_JSON).unlink(missing_ok=True)  # the unredacted intermediate
+        (folder / ASR_JSON).unlink(missing_ok=True)  # an unredacted one left by an earlier run
     worst = call.worst_flag()
     log.info(
         "done %s: %s, %.1f s audio, %d words in %.1f s%s",
