@@ -31,6 +31,7 @@ from typing import Any
 import luigi
 import luigi.configuration
 
+from pipeline import layout
 from pipeline.config import Settings, check_names
 from pipeline.run import failures, order, plan, results, stages
 from pipeline.run.inputs import CallInput, plan_batch
@@ -127,7 +128,7 @@ class CallTask(Configured, luigi.Task):
 
     @property
     def folder(self) -> Path:
-        return stages.call_dir(Path(self.out_dir), self.call_id)
+        return layout.call_dir(Path(self.out_dir), self.call_id)
 
     def output(self):
         return luigi.LocalTarget(str(self.folder / self.filename))
@@ -148,7 +149,7 @@ class CallTask(Configured, luigi.Task):
 
 
 class ConvertRecording(CallTask):
-    filename = stages.AUDIO_JSON
+    filename = layout.AUDIO_JSON
 
     def requires(self):
         return [] if self.call.get("missing") else Recording(source=self.call["source"])
@@ -158,7 +159,7 @@ class ConvertRecording(CallTask):
 
 
 class TranscribeCall(CallTask):
-    filename = stages.ASR_JSON
+    filename = layout.ASR_JSON
 
     def requires(self):
         return self.same_call(ConvertRecording)
@@ -171,7 +172,7 @@ class AnalyzeCall(CallTask):
     """Analysis, from asr.json; with redaction, from a transcription done here in memory, so
     the unredacted transcript never reaches the disk (and no stage deletes another's file)."""
 
-    filename = stages.TRANSCRIPT_JSON
+    filename = layout.TRANSCRIPT_JSON
 
     def requires(self):
         return self.same_call(ConvertRecording if self.settings.report.redact else TranscribeCall)
@@ -253,11 +254,11 @@ class BatchReport(Configured, luigi.Task):
                          settings=self.settings)  # fmt: skip
 
     def output(self):
-        return luigi.LocalTarget(str(Path(self.out_dir) / results.SUMMARY_CSV))
+        return luigi.LocalTarget(str(Path(self.out_dir) / layout.SUMMARY_CSV))
 
     def complete(self):
         return results.outputs_current(Path(self.out_dir), self.planned[0])
 
     def run(self):
         calls, problems = self.planned
-        results.write_outputs(Path(self.out_dir), calls, run_info={"problems": problems})
+        results.write_outputs(Path(self.out_dir), calls, {"problems": problems}, self.settings.flags)

@@ -40,7 +40,6 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    sample_rate: int = 16000  # Hz the recognizer needs
     silence_dbfs: float = -55.0  # a channel whose peak is below this is silent
     duplicate_tolerance: float = 0.1  # channels differing by less than this share of their RMS are one (-20 dB)
     channel_roles: tuple[str, ...] = ("agent", "customer")  # stereo default: left, right
@@ -76,6 +75,7 @@ class FlagOptions:
     threat_threshold: float = 0.5  # combined threat score that flags a segment
     hostile_threshold: float = 0.65  # hostile probability that flags an agent segment
     critical_threshold: float = 0.85  # threat score from which severity is critical
+    review_threshold: float = 0.25  # threat score from which reports show a segment's score (below threat_threshold: worth a look)
     model_weight: float = 1.0  # how much the classifier counts against the rules
     min_words: int = 6  # shorter segments never flag on the model alone (rules still can)
 
@@ -112,15 +112,13 @@ def validate(
     if tone is not None:
         _check_tone(tone)
     if flags is not None:
-        for name in ("threat_threshold", "hostile_threshold", "critical_threshold"):
+        for name in ("threat_threshold", "hostile_threshold", "critical_threshold", "review_threshold"):
             value = getattr(flags, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], not {value}")
 
 
 def _check_convert(convert: ConvertOptions) -> None:
-    if convert.sample_rate not in (8000, 16000, 22050, 44100, 48000):
-        raise ValueError(f"unsupported sample_rate {convert.sample_rate}")
     for role in convert.channel_roles:
         if role not in ("agent", "customer", "unknown"):
             raise ValueError(f"channel role must be agent, customer or unknown, not {role!r}")

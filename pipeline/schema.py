@@ -19,6 +19,8 @@ from typing import Any
 
 SCHEMA_VERSION = "1.1"
 
+SAMPLE_RATE = 16000  # Hz of the converted tracks (audio.wav) that every stage after convert reads; Whisper's
+
 # Speaker roles. A channel of a stereo call carries one party; mono files are one track.
 AGENT = "agent"
 CUSTOMER = "customer"
@@ -47,6 +49,10 @@ ABUSIVE_CALLER = "abusive_caller"
 HOSTILE_AGENT = "hostile_agent"
 FLAG_TYPES = (THREATENING_OUTBOUND, ABUSIVE_CALLER, HOSTILE_AGENT)
 SEVERITIES = ("low", "medium", "high", "critical")
+
+# Manifest columns that name the parties (case does not matter), the first with a value wins.
+AGENT_KEYS = ("agent", "agent_name", "agent_id", "rep", "representative", "employee")
+CUSTOMER_KEYS = ("customer", "customer_name", "customer_id", "caller", "client")
 
 # Per-call status: "ok" when a transcript was written, else a short reason.
 STATUS_OK = "ok"
@@ -213,10 +219,39 @@ class CallTranscript:
     def flagged(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def agent_name(self) -> str:
+        """The agent's name from the manifest row (``AGENT_KEYS``), or empty."""
+        return party_name(self.metadata, AGENT_KEYS)
+
+    @property
+    def customer_name(self) -> str:
+        """The customer's name from the manifest row (``CUSTOMER_KEYS``), or empty."""
+        return party_name(self.metadata, CUSTOMER_KEYS)
+
     def worst_flag(self) -> Flag | None:
         if not self.flags:
             return None
-        return max(self.flags, key=lambda f: (SEVERITIES.index(f.severity), f.score))
+        return max(self.flags, key=flag_rank)
+
+
+def severity_rank(severity: str) -> int:
+    """``severity``'s place in SEVERITIES, least severe 0; -1 for none or an unknown one."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def flag_rank(flag: Flag) -> tuple[int, float]:
+    """Flags in order of severity, then score: sort with ``reverse=True`` for most severe first."""
+    return severity_rank(flag.severity), flag.score
+
+
+def party_name(metadata: dict[str, str], keys: tuple[str, ...]) -> str:
+    """The first of ``keys`` (any case) with a value in ``metadata``, stripped; else empty."""
+    lower = {k.lower(): v for k, v in metadata.items()}
+    for key in keys:
+        if str(lower.get(key, "")).strip():
+            return str(lower[key]).strip()
+    return ""
 
 
 # --------------------------------------------------------------------------- JSON i/o

@@ -288,6 +288,6 @@ def test_full_disk_fails_clearly_and_leaves_no_finished_looking_file(tmp_path, c
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
     monkeypatch.setattr(schema.os, "fsync", real_fsync)
     calls, _ = plan_batch([str(inbox)])
-    written = results.write_outputs(out, calls, {})
+    written = results.write_outputs(out, calls, {}, Settings().flags)
     assert {r.status for r in written} == {"failed"}
     assert all("No space left on device" in r.error and r.error.startswith("AnalyzeCall") for r in written)

@@ -295,4 +295,4 @@ def detect_flags(segments: list[schema.Segment], direction: str, options: FlagOp
     marked = {(ev.segment_id, ev.channel) for flag in flags for ev in flag.evidence}
     for seg in segments:
         seg.flagged = (seg.id, seg.channel) in marked
-    return sorted(flags, key=lambda f: (-schema.SEVERITIES.index(f.severity), -f.score))
+    return sorted(flags, key=schema.flag_rank, reverse=True)

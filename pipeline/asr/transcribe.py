@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.asr import ModelLoadError
 from pipeline.config import TranscribeOptions
-from pipeline.schema import AsrInfo, Segment, Word
+from pipeline.schema import SAMPLE_RATE, AsrInfo, Segment, Word
 
 log = logging.getLogger("pipeline")
 
@@ -28,7 +28,6 @@ NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 
 SAMPLING_SEED = 0  # for the temperature fallback's sampling
-SAMPLE_RATE = 16000  # Hz of the tracks
 PIECE_S = 300.0  # longer tracks are transcribed in pieces of about this many seconds ...
 CUT_SEARCH_S = 20.0  # ... cut at the quietest 100 ms within this many seconds before each boundary
 # (Whisper's feature extraction holds the whole input's spectrogram and its intermediates:
@@ -116,7 +115,7 @@ class FasterWhisperEngine:
             no_speech_threshold=NO_SPEECH_THRESHOLD,
             log_prob_threshold=LOG_PROB_THRESHOLD,
         )
-        duration = len(audio) / 16000
+        duration = len(audio) / SAMPLE_RATE
         if options.batch_long_s and duration > options.batch_long_s:
             from faster_whisper import BatchedInferencePipeline
 

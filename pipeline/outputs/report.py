@@ -27,7 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pipeline.config import DATA_DIR
+from pipeline.config import DATA_DIR, FlagOptions
+from pipeline.layout import BATCH_REPORT_FROM_CALL, CALLS_DIR, REPORT_HTML, TRANSCRIPT_JSON, TRANSCRIPT_VTT
 from pipeline.schema import (
     AGENT,
     CUSTOMER,
@@ -40,18 +41,15 @@ from pipeline.schema import (
     Flag,
     Segment,
     Word,
+    flag_rank,
+    severity_rank,
     write_text_atomic,
 )
 
-REPORT_NAME = "report.html"
 SILENCE_GAP_S = 2.0  # seconds of nobody speaking that the timeline marks as a gap
 QUOTE_CHARS = 180  # characters of an evidence quote shown in the batch table
 LOUDNESS_FLOOR_DBFS = -60.0  # dBFS drawn as an empty loudness bar
-THREAT_CHIP_MIN = 0.25  # threat score from which a segment shows its score in the transcript
 OVERLAP_MIN_S = 0.3  # seconds one party must talk over the other to count as interruption
-
-AGENT_KEYS = ("agent", "agent_name", "agent_id", "rep", "representative", "employee")
-CUSTOMER_KEYS = ("customer", "customer_name", "customer_id", "caller", "client")
 FLAG_LABELS = {
     "threatening_outbound": "Threatening outbound",
     "abusive_caller": "Abusive caller",
@@ -63,21 +61,24 @@ NO_AGENT = "(no agent)"
 # --------------------------------------------------------------------------- public
 
 
-def write_call_report(call_dir: Path, call: CallTranscript, batch_report: str = "../../" + REPORT_NAME) -> Path:
-    """Write ``call_dir/report.html`` for one call, atomically; returns its path."""
-    path = Path(call_dir) / REPORT_NAME
-    write_text_atomic(path, render_call_page(call, batch_report))
+def write_call_report(
+    call_dir: Path, call: CallTranscript, flags: FlagOptions, batch_report: str = BATCH_REPORT_FROM_CALL
+) -> Path:
+    """Write ``call_dir/report.html`` for one call, atomically; returns its path. ``flags``
+    are the run's: their thresholds band the threat scores shown."""
+    path = Path(call_dir) / REPORT_HTML
+    write_text_atomic(path, render_call_page(call, flags, batch_report))
     return path
 
 
-def write_batch_report(out_dir: Path, calls: list[CallTranscript], run_info: dict) -> Path:
+def write_batch_report(out_dir: Path, calls: list[CallTranscript], run_info: dict, flags: FlagOptions) -> Path:
     """Write ``out_dir/report.html`` over a batch of calls, atomically; returns its path."""
-    path = Path(out_dir) / REPORT_NAME
-    write_text_atomic(path, render_batch_page(calls, run_info, Path(out_dir)))
+    path = Path(out_dir) / REPORT_HTML
+    write_text_atomic(path, render_batch_page(calls, run_info, flags, Path(out_dir)))
     return path
 
 
-def render_call_page(call: CallTranscript, batch_report: str = "../../" + REPORT_NAME) -> str:
+def render_call_page(call: CallTranscript, flags: FlagOptions, batch_report: str = BATCH_REPORT_FROM_CALL) -> str:
     """The HTML of one call's page."""
     nonce = secrets.token_urlsafe(16)
     worst = call.worst_flag()
@@ -88,20 +89,22 @@ def render_call_page(call: CallTranscript, batch_report: str = "../../" + REPORT
     else:
         body = (
             _flags_section(call)
-            + _timeline_section(call)
+            + _timeline_section(call, flags)
             + '<div class="cols"><section class="transcript-col">'
             + "<h2>Transcript</h2>"
-            + _transcript(call)
+            + _transcript(call, flags)
             + '</section><aside class="side">'
             + _stats_panel(call)
-            + _tone_panel(call)
+            + _tone_panel(call, flags)
             + _details_panel(call)
             + "</aside></div>"
         )
     return _page(title, nonce, head, body, _asset("call.js"), "call-page")
 
 
-def render_batch_page(calls: list[CallTranscript], run_info: dict, out_dir: Path | None = None) -> str:
+def render_batch_page(
+    calls: list[CallTranscript], run_info: dict, flags: FlagOptions, out_dir: Path | None = None
+) -> str:
     """The HTML of the batch page; ``out_dir`` lets failed calls link to pages that exist."""
     nonce = secrets.token_urlsafe(16)
     ok = [c for c in calls if c.status == STATUS_OK]
@@ -112,7 +115,7 @@ def render_batch_page(calls: list[CallTranscript], run_info: dict, out_dir: Path
     body = (
         _filters(calls)
         + _section("flagged", "Flagged calls", len(flagged), _flagged_table(flagged))
-        + _section("others", "Other calls", len(others), _others_table(others))
+        + _section("others", "Other calls", len(others), _others_table(others, flags))
         + _section("failed", "Files that could not be processed", len(failed), _failed_table(failed, out_dir))
         + _section("agents", "Agents", len(_agents(calls)), _agent_table(calls))
         + _json_script("call-text", {c.call_id: _search_text(c) for c in calls})
@@ -157,20 +160,12 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
-def _meta(call: CallTranscript, keys: Iterable[str]) -> str:
-    lower = {k.lower(): v for k, v in call.metadata.items()}
-    for key in keys:
-        if str(lower.get(key, "")).strip():
-            return str(lower[key]).strip()
-    return ""
-
-
 def _agent(call: CallTranscript) -> str:
-    return _meta(call, AGENT_KEYS)
+    return call.agent_name
 
 
 def _customer(call: CallTranscript) -> str:
-    return _meta(call, CUSTOMER_KEYS)
+    return call.customer_name
 
 
 def _tone(call: CallTranscript) -> str:
@@ -183,7 +178,12 @@ def _severity(call: CallTranscript) -> str:
 
 
 def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+    return severity_rank(severity)
+
+
+def _threat_level(score: float, flags: FlagOptions) -> str:
+    """The band of a threat score: hi from the flag threshold, mid from the review threshold."""
+    return "hi" if score >= flags.threat_threshold else "mid" if score >= flags.review_threshold else "lo"
 
 
 def _severity_key(call: CallTranscript) -> tuple:
@@ -223,7 +223,7 @@ def _best_evidence(flag: Flag) -> Evidence | None:
 
 
 def _call_link(call: CallTranscript, fragment: str = "") -> str:
-    return _href("calls", call.call_id, REPORT_NAME, fragment=fragment)
+    return _href(CALLS_DIR, call.call_id, REPORT_HTML, fragment=fragment)
 
 
 def _search_text(call: CallTranscript) -> str:
@@ -469,27 +469,26 @@ def _flagged_row(call: CallTranscript) -> str:
     )
 
 
-def _others_table(calls: list[CallTranscript]) -> str:
-    return _table(OTHERS_HEAD, NUMERIC, [_other_row(c) for c in calls], "others-table")
+def _others_table(calls: list[CallTranscript], flags: FlagOptions) -> str:
+    return _table(OTHERS_HEAD, NUMERIC, [_other_row(c, flags) for c in calls], "others-table")
 
 
-def _other_row(call: CallTranscript) -> str:
+def _other_row(call: CallTranscript, flags: FlagOptions) -> str:
     threat = call.tone.max_threat_score if call.tone else 0.0
     return (
         f"<tr {_row_attrs(call)}>"
         f'<td class="call"><a href="{_call_link(call)}">{esc(call.call_id)}</a></td>'
         f"{_people_cells(call)}"
         f"<td>{_tone_chip(_tone(call))}</td>"
-        f'<td class="num" data-v="{threat:.3f}">{_meter(threat)}</td>'
+        f'<td class="num" data-v="{threat:.3f}">{_meter(threat, _threat_level(threat, flags))}</td>'
         f'<td class="num" data-v="{call.words}">{call.words}</td>'
         f"<td>{esc(call.language or call.asr.language) or _DASH}</td></tr>"
     )
 
 
-def _meter(value: float, level: str = "") -> str:
-    """A small bar for a 0..1 value; coloured by threat level unless ``level`` is given."""
+def _meter(value: float, level: str) -> str:
+    """A small bar for a 0..1 value, coloured by ``level`` (a threat band or a tone)."""
     pct = max(0.0, min(1.0, value)) * 100
-    level = level or ("hi" if value >= 0.5 else "mid" if value >= 0.25 else "lo")
     return (
         f'<span class="meter" title="{value:.2f}"><span class="fill {level}" '
         f'style="width:{pct:.0f}%"></span></span> {value:.2f}'
@@ -499,7 +498,7 @@ def _meter(value: float, level: str = "") -> str:
 def _failed_table(calls: list[CallTranscript], out_dir: Path | None) -> str:
     rows = []
     for call in calls:
-        page = out_dir is not None and (out_dir / "calls" / call.call_id / REPORT_NAME).exists()
+        page = out_dir is not None and (out_dir / CALLS_DIR / call.call_id / REPORT_HTML).exists()
         name = esc(call.source or call.call_id)
         if page:
             name = f'<a href="{_call_link(call)}">{name}</a>'
@@ -563,8 +562,8 @@ def _call_header(call: CallTranscript, worst: Flag | None, batch_report: str) ->
     sub = " · ".join(esc(b) for b in bits if b and b != "unknown")
     links = (
         f'<a id="link-batch" href="{esc(urllib.parse.quote(batch_report))}">← All calls</a>'
-        f'<a id="link-json" href="{_href("transcript.json")}">transcript.json</a>'
-        f'<a id="link-vtt" href="{_href("transcript.vtt")}">transcript.vtt</a>'
+        f'<a id="link-json" href="{_href(TRANSCRIPT_JSON)}">{TRANSCRIPT_JSON}</a>'
+        f'<a id="link-vtt" href="{_href(TRANSCRIPT_VTT)}">{TRANSCRIPT_VTT}</a>'
     )
     return (
         '<header class="top call-top">'
@@ -593,7 +592,7 @@ def _failure_notice(call: CallTranscript) -> str:
 def _flags_section(call: CallTranscript) -> str:
     if not call.flags:
         return '<section class="block" id="flags"><h2>Flags</h2><p class="empty">No flags on this call.</p></section>'
-    flags = sorted(call.flags, key=lambda f: (-_rank(f.severity), -f.score))
+    flags = sorted(call.flags, key=flag_rank, reverse=True)
     return (
         f'<section class="block" id="flags"><h2>Flags <span class="count">{len(flags)}</span>'
         f"</h2>{''.join(_flag_card(f, call.audio.converted) for f in flags)}</section>"
@@ -702,7 +701,7 @@ def _stats_panel(call: CallTranscript) -> str:
     return f'<section class="panel" id="stats"><h3>Conversation</h3><table class="kvtable">{"".join(rows)}</table></section>'
 
 
-def _tone_panel(call: CallTranscript) -> str:
+def _tone_panel(call: CallTranscript, flags: FlagOptions) -> str:
     if not call.tone:
         return ""
     bars = "".join(
@@ -717,7 +716,7 @@ def _tone_panel(call: CallTranscript) -> str:
     return (
         '<section class="panel" id="tone"><h3>Tone</h3><table class="kvtable">'
         f"<tr><th>call</th><td>{_tone_chip(call.tone.label)}</td></tr>{by_spk}"
-        f"<tr><th>max threat</th><td>{_meter(call.tone.max_threat_score)}</td></tr>"
+        f"<tr><th>max threat</th><td>{_meter(call.tone.max_threat_score, _threat_level(call.tone.max_threat_score, flags))}</td></tr>"
         f'</table><table class="kvtable small">{bars}</table></section>'
     )
 
@@ -751,7 +750,7 @@ def _details_panel(call: CallTranscript) -> str:
 # --------------------------------------------------------------------------- transcript
 
 
-def _transcript(call: CallTranscript) -> str:
+def _transcript(call: CallTranscript, flags: FlagOptions) -> str:
     if not call.segments:
         return '<p class="empty">No speech was found in this recording.</p>'
     marks = _marks(call)
@@ -762,7 +761,7 @@ def _transcript(call: CallTranscript) -> str:
         else:
             turns.append([seg])
     return (
-        '<div class="turns" id="transcript">' + "".join(_turn(t, marks, call.audio.converted) for t in turns) + "</div>"
+        '<div class="turns" id="transcript">' + "".join(_turn(t, marks, call.audio.converted, flags) for t in turns) + "</div>"
     )
 
 
@@ -794,10 +793,10 @@ def _marks(call: CallTranscript) -> dict[int, list[_Mark]]:
     return marks
 
 
-def _turn(segs: list[Segment], marks: dict[int, list[_Mark]], audio: str) -> str:
+def _turn(segs: list[Segment], marks: dict[int, list[_Mark]], audio: str, flags: FlagOptions) -> str:
     spk = segs[0].speaker
     side = "left" if spk == AGENT else "right" if spk == CUSTOMER else "center"
-    body = "".join(_segment(s, marks.get(s.id, []), i > 0, audio) for i, s in enumerate(segs))
+    body = "".join(_segment(s, marks.get(s.id, []), i > 0, audio, flags) for i, s in enumerate(segs))
     return (
         f'<div class="turn turn-{side} spk-{esc(spk)}" data-speaker="{esc(spk)}">'
         f'<div class="turn-head"><span class="who">{esc(_words(spk))}</span> '
@@ -805,11 +804,11 @@ def _turn(segs: list[Segment], marks: dict[int, list[_Mark]], audio: str) -> str
     )
 
 
-def _segment(seg: Segment, marks: list[_Mark], show_time: bool, audio: str) -> str:
+def _segment(seg: Segment, marks: list[_Mark], show_time: bool, audio: str, flags: FlagOptions) -> str:
     chips = []
     if seg.tone and seg.tone.label not in ("neutral", "courteous", ""):
         chips.append(_tone_chip(seg.tone.label))
-    if seg.threat_score >= THREAT_CHIP_MIN:
+    if seg.threat_score >= flags.review_threshold:
         chips.append(f'<span class="chip threat" title="threat score">⚠ {seg.threat_score:.2f}</span>')
     if seg.prosody and (seg.prosody.shouting or seg.prosody.raised_voice):
         word = "shouting" if seg.prosody.shouting else "raised voice"
@@ -901,14 +900,14 @@ def _flagged_span(text: str, start: float, why: str, severity: str) -> str:
 # --------------------------------------------------------------------------- timeline
 
 
-def _timeline_section(call: CallTranscript) -> str:
+def _timeline_section(call: CallTranscript, flags: FlagOptions) -> str:
     legend = (
         '<div class="legend small muted"><span><i class="sw tl-agent"></i>agent</span>'
         '<span><i class="sw tl-customer"></i>customer</span><span><i class="sw tl-gap"></i>silence</span>'
         '<span><i class="sw sw-flag"></i>flagged speech</span><span>▲ flag evidence</span>'
         "<span>click anything to play from there</span></div>"
     )
-    return f'<section class="block" id="timeline-block"><h2>Timeline</h2>{timeline_svg(call)}{legend}</section>'
+    return f'<section class="block" id="timeline-block"><h2>Timeline</h2>{timeline_svg(call, flags)}{legend}</section>'
 
 
 Scale = Callable[[float], float]  # seconds -> x in viewBox units
@@ -920,7 +919,7 @@ TL_GAP = 6  # between lanes
 TL_BAR = 30  # height of the loudness and threat lanes
 
 
-def timeline_svg(call: CallTranscript) -> str:
+def timeline_svg(call: CallTranscript, flags: FlagOptions) -> str:
     """Inline SVG: a lane per speaker with silences, then loudness and threat score per segment."""
     dur = max(call.audio.duration_s, max((s.end for s in call.segments), default=0.0), 1.0)
     plot = TL_W - TL_LEFT - TL_RIGHT
@@ -932,7 +931,7 @@ def timeline_svg(call: CallTranscript) -> str:
     y += 6
     parts += [_svg_label(y + TL_BAR / 2, "loudness"), *_loudness_bars(call, x, y)]
     y += TL_BAR + TL_GAP + 4
-    parts += [_svg_label(y + TL_BAR / 2, "threat"), *_threat_bars(call, x, y)]
+    parts += [_svg_label(y + TL_BAR / 2, "threat"), *_threat_bars(call, x, y, flags)]
     y += TL_BAR + 4
     parts += _flag_markers(call, x, y) + _axis(dur, x, y + 2)
     parts.append(f'<line id="playhead" x1="{TL_LEFT}" x2="{TL_LEFT}" y1="4" y2="{y}" visibility="hidden"/>')
@@ -992,7 +991,7 @@ def _loudness_bars(call: CallTranscript, x: Scale, y: float) -> list[str]:
     return out
 
 
-def _threat_bars(call: CallTranscript, x: Scale, y: float) -> list[str]:
+def _threat_bars(call: CallTranscript, x: Scale, y: float, flags: FlagOptions) -> list[str]:
     out = [
         f'<line class="tl-base" x1="{TL_LEFT}" x2="{TL_W - TL_RIGHT}" y1="{y + TL_BAR}" y2="{y + TL_BAR}"/>',
         f'<line class="tl-half" x1="{TL_LEFT}" x2="{TL_W - TL_RIGHT}" y1="{y + TL_BAR / 2}" y2="{y + TL_BAR / 2}"/>',
@@ -1001,7 +1000,7 @@ def _threat_bars(call: CallTranscript, x: Scale, y: float) -> list[str]:
         if seg.threat_score <= 0:
             continue
         h = max(1.0, min(1.0, seg.threat_score) * TL_BAR)
-        level = "hi" if seg.threat_score >= 0.5 else "mid" if seg.threat_score >= 0.25 else "lo"
+        level = _threat_level(seg.threat_score, flags)
         out.append(
             f'<rect class="tl-threat {level}" x="{x(seg.start):.1f}" y="{y + TL_BAR - h:.1f}" '
             f'width="{max(x(seg.end) - x(seg.start), 1.5):.1f}" height="{h:.1f}" '

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from pipeline.schema import SEVERITIES, CallTranscript, write_text_atomic
+from pipeline.schema import CallTranscript, severity_rank as _rank, write_text_atomic
 
 SUMMARY_COLUMNS = [
     "call_id", "source", "status", "error", "duration_s", "channels", "language", "words",
@@ -65,8 +65,8 @@ def summary_row(call: CallTranscript) -> dict[str, object]:
         "language": call.language,
         "words": call.words,
         "direction": call.direction,
-        "agent": call.metadata.get("agent", ""),
-        "customer": call.metadata.get("customer", ""),
+        "agent": call.agent_name,
+        "customer": call.customer_name,
         "flagged": "yes" if call.flags else "no",
         "severity": worst.severity if worst else "",
         "flag_types": ";".join(f.type for f in call.flags),
@@ -107,7 +107,7 @@ def write_summary(path: Path, calls: list[CallTranscript]) -> None:
 
 def severity_rank(call: CallTranscript) -> tuple:
     worst = call.worst_flag()
-    return (-SEVERITIES.index(worst.severity), -worst.score) if worst else (1, 0.0)
+    return (-_rank(worst.severity), -worst.score) if worst else (1, 0.0)
 
 
 def write_flagged(path: Path, calls: list[CallTranscript]) -> None:
@@ -123,6 +123,6 @@ def write_flagged(path: Path, calls: list[CallTranscript]) -> None:
                 "reason": flag.reason, "evidence": " | ".join(e.text for e in flag.evidence),
                 "evidence_start": round(top.start, 2) if top else "",
                 "evidence_end": round(top.end, 2) if top else "",
-                "agent": call.metadata.get("agent", ""), "customer": call.metadata.get("customer", ""),
+                "agent": call.agent_name, "customer": call.customer_name,
             })  # fmt: skip
     write_text_atomic(path, _csv(rows, FLAGGED_COLUMNS))

@@ -21,6 +21,7 @@ from typing import Any
 import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
 from pipeline import __version__
 from pipeline.config import ENGINES, Settings, parse_pairs
+from pipeline.layout import FLAGGED_CSV, REPORT_HTML, SUMMARY_CSV
 from pipeline.logs import setup_logging
 from pipeline.run import evaluate as evaluation
 from pipeline.run import results, worker
@@ -181,7 +182,7 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
         **_settings_info(settings, spec), "model_loads": sum(s.model_loads for s in stats), "problems": problems,
         "options": {f"callqa.{part}": values for part, values in settings.to_dict().items()},
     }  # fmt: skip
-    written = results.write_outputs(out_dir, calls, run_info)
+    written = results.write_outputs(out_dir, calls, run_info, settings.flags)
     failed_unexpectedly = any(r.status == "failed" for r in written) or not all(s.ok for s in stats)
     bad_input = any(r.status != "ok" for r in written)
     code = EXIT_FAILED if failed_unexpectedly else EXIT_BAD_INPUT if bad_input else EXIT_OK
@@ -224,9 +225,9 @@ def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
     if len(failed) > 10:
         lines.append(f"  ! ... and {len(failed) - 10} more (see summary.csv)")
     lines += [
-        f"  summary          {out_dir / 'summary.csv'}",
-        f"  flagged list     {out_dir / 'flagged.csv'}",
-        f"  report           {(out_dir / 'report.html').resolve()}",
+        f"  summary          {out_dir / SUMMARY_CSV}",
+        f"  flagged list     {out_dir / FLAGGED_CSV}",
+        f"  report           {(out_dir / REPORT_HTML).resolve()}",
     ]
     print("\n".join(lines))
 

@@ -12,11 +12,12 @@ import logging
 import traceback
 from pathlib import Path
 
+from pipeline.layout import FAILURE_JSON
 from pipeline.schema import write_json_atomic
 
 log = logging.getLogger("pipeline")
 
-FAILURE_JSON = "failure.json"  # {"stage", "error", "traceback"}
+# FAILURE_JSON holds {"stage", "error", "traceback"}
 
 
 def record(folder: Path, stage: str, error: BaseException) -> None:

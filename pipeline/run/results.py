@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.config import FlagOptions
+from pipeline.layout import FLAGGED_CSV, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.outputs.report import write_batch_report
 from pipeline.outputs.writers import severity_rank, write_flagged, write_summary
-from pipeline.run import failures, stages
+from pipeline.run import failures
 from pipeline.run.inputs import CallInput
 from pipeline.schema import STATUS_FAILED, STATUS_MISSING, CallTranscript, load_transcript
-
-SUMMARY_CSV = "summary.csv"
-FLAGGED_CSV = "flagged.csv"
 
 
 def result_of(out_dir: Path, call: CallInput) -> CallTranscript:
     """What the batch knows of one call: its transcript, or why there is none."""
-    folder = stages.call_dir(out_dir, call.call_id)
-    transcript = folder / stages.TRANSCRIPT_JSON
+    folder = call_dir(out_dir, call.call_id)
+    transcript = folder / TRANSCRIPT_JSON
     if transcript.exists():
         return load_transcript(transcript)
     result = CallTranscript(
@@ -49,18 +48,19 @@ def outputs_current(out_dir: Path, calls: list[CallInput]) -> bool:
         return False
     written = summary.stat().st_mtime
     for call in calls:
-        transcript = stages.call_dir(out_dir, call.call_id) / stages.TRANSCRIPT_JSON
+        transcript = call_dir(out_dir, call.call_id) / TRANSCRIPT_JSON
         if not transcript.exists() or transcript.stat().st_mtime > written:
             return False
     return True
 
 
-def write_outputs(out_dir: Path, calls: list[CallInput], run_info: dict) -> list[CallTranscript]:
-    """summary.csv, flagged.csv and report.html for ``calls``; returns their results."""
+def write_outputs(out_dir: Path, calls: list[CallInput], run_info: dict, flags: FlagOptions) -> list[CallTranscript]:
+    """summary.csv, flagged.csv and report.html for ``calls``; returns their results. ``flags``
+    are the run's flag options (the report bands threat scores by their thresholds)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     results = collect(out_dir, calls)
     results.sort(key=lambda r: (severity_rank(r), r.source))
     write_summary(out_dir / SUMMARY_CSV, results)
     write_flagged(out_dir / FLAGGED_CSV, results)
-    write_batch_report(out_dir, results, run_info)
+    write_batch_report(out_dir, results, run_info, flags)
     return results

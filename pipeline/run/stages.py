@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipeline.asr import audio as audio_mod
 from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
+from pipeline.layout import ASR_JSON, AUDIO_JSON, AUDIO_WAV, TRANSCRIPT_JSON, TRANSCRIPT_VTT
 from pipeline.run.inputs import CallInput
 from pipeline.schema import (
     STATUS_MISSING,
@@ -30,18 +31,6 @@ from pipeline.schema import (
 )
 
 log = logging.getLogger("pipeline")
-
-AUDIO_JSON = "audio.json"
-AUDIO_WAV = "audio.wav"
-ASR_JSON = "asr.json"
-TRANSCRIPT_JSON = "transcript.json"
-TRANSCRIPT_VTT = "transcript.vtt"
-CALL_REPORT = "report.html"
-
-
-def call_dir(out_dir: Path, call_id: str) -> Path:
-    return Path(out_dir) / "calls" / call_id
-
 
 def remove_stale_temp(folder: Path) -> int:
     """Delete temporary files that a killed process left in ``folder``.
@@ -126,7 +115,7 @@ def analyze(
     if report.html:
         from pipeline.outputs.report import write_call_report
 
-        write_call_report(folder, call)
+        write_call_report(folder, call, flags)
     save_transcript(folder / TRANSCRIPT_JSON, call)
     if report.redact:
         (folder / ASR_JSON).unlink(missing_ok=True)  # an unredacted one left by an earlier run
