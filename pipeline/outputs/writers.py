@@ -6,7 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from pipeline.schema import CallTranscript, severity_rank as _rank, write_text_atomic
+from pipeline.schema import CallTranscript, write_text_atomic
+from pipeline.schema import severity_rank as _rank
 
 SUMMARY_COLUMNS = [
     "call_id", "source", "status", "error", "duration_s", "channels", "language", "words",
