@@ -68,6 +68,25 @@ def test_stereo_call_segments_know_agent_from_customer(sample_run):
     assert {s["channel"] for s in data["segments"] if s["speaker"] == "agent"} == {0}
 
 
+def test_conversation_metrics_reach_the_transcript_the_summary_and_the_report(sample_run):
+    with open(sample_run / "summary.csv", newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    old = header[: header.index("processing_s") + 1]
+    assert old[:3] == ["call_id", "source", "status"] and len(old) == 23  # the 1.1 columns, unchanged
+    new = header[len(old) : len(old) + 13]
+    assert new[:5] == ["talk_s", "non_talk_s", "longest_silence_s", "overlap_s", "interruptions"]
+    assert header[len(old) + 13 :] == ["started_at", "channel_roles", "label", "notes"]  # the manifest's own
+    row = next(r for r in read_summary(sample_run) if r["source"].endswith("call_support_stereo.wav"))
+    data = json.loads((sample_run / "calls" / row["call_id"] / "transcript.json").read_text())
+    m = data["metrics"]
+    assert data["schema_version"] == "1.2" and set(m["speakers"]) == {"agent", "customer"}
+    assert 0 < m["talk_s"] <= m["duration_s"] and m["talk_s"] + m["non_talk_s"] == pytest.approx(m["duration_s"], abs=0.01)
+    assert 60 < m["speakers"]["agent"]["words_per_minute"] < 300  # a person's speed
+    assert float(row["agent_talk_s"]) == m["speakers"]["agent"]["talk_s"]
+    page = (sample_run / "report.html").read_text(encoding="utf-8")
+    assert "Words/min" in page and "Agent talk" in page
+
+
 def test_cease_and_desist_voicemail_is_flagged_with_its_words(sample_run):
     rows = read_summary(sample_run)
     row = next(r for r in rows if r["source"].endswith("vm_cease_desist.mp3"))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import schema
+from pipeline.analysis import metrics
 from pipeline.config import FlagOptions
 from pipeline.outputs.report import write_batch_report, write_call_report
 from pipeline.schema import (
@@ -128,6 +129,7 @@ def make_call(call_id, severity=None, score=0.0, agent="Dana", customer="Ann", t
         segments=segs,
         tone=CallTone("threatening" if severity else "neutral", {"threatening": score}, {}, score),
         flags=flags,
+        metrics=metrics.conversation(segs, 12.0),  # as analysis computes them
     )
 
 

@@ -26,7 +26,7 @@ from pipeline.config import FlagOptions
 from pipeline.layout import BATCH_REPORT_FROM_CALL, REPORT_HTML
 from pipeline.outputs.report_batch import render_batch_page
 from pipeline.outputs.report_call import render_call_page
-from pipeline.schema import CallTranscript, write_text_atomic
+from pipeline.schema import AgentMetrics, CallTranscript, write_text_atomic
 
 __all__ = ["render_batch_page", "render_call_page", "write_batch_report", "write_call_report"]
 
@@ -41,8 +41,15 @@ def write_call_report(
     return path
 
 
-def write_batch_report(out_dir: Path, calls: list[CallTranscript], run_info: dict, flags: FlagOptions) -> Path:
-    """Write ``out_dir/report.html`` over a batch of calls, atomically; returns its path."""
+def write_batch_report(
+    out_dir: Path,
+    calls: list[CallTranscript],
+    run_info: dict,
+    flags: FlagOptions,
+    agents: dict[str, AgentMetrics] | None = None,
+) -> Path:
+    """Write ``out_dir/report.html`` over a batch of calls, atomically; returns its path.
+    ``agents``: each agent's conversation metrics (``analysis.metrics.by_agent``; none: dashes)."""
     path = Path(out_dir) / REPORT_HTML
-    write_text_atomic(path, render_batch_page(calls, run_info, flags, Path(out_dir)))
+    write_text_atomic(path, render_batch_page(calls, run_info, flags, agents or {}, Path(out_dir)))
     return path

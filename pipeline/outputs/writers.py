@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from pipeline.schema import CallTranscript, write_text_atomic
+from pipeline.schema import AGENT, CUSTOMER, CallTranscript, ConversationMetrics, SpeakerMetrics, write_text_atomic
 from pipeline.schema import severity_rank as _rank
 
 SUMMARY_COLUMNS = [
@@ -14,6 +14,10 @@ SUMMARY_COLUMNS = [
     "direction", "agent", "customer", "flagged", "severity", "flag_types", "threat_type",
     "threat_score", "tone", "evidence", "evidence_start", "truncated", "warnings", "redactions",
     "processing_s",
+] + [  # conversation metrics (schema 1.2): after the columns of 1.1, before the manifest's own
+    "talk_s", "non_talk_s", "longest_silence_s", "overlap_s", "interruptions",
+    "agent_talk_s", "agent_talk_share", "agent_words_per_minute", "agent_interruptions",
+    "customer_talk_s", "customer_talk_share", "customer_words_per_minute", "customer_interruptions",
 ]  # fmt: skip
 FLAGGED_COLUMNS = [
     "call_id", "source", "severity", "flag_type", "score", "direction", "speaker", "threat_type",
@@ -80,7 +84,25 @@ def summary_row(call: CallTranscript) -> dict[str, object]:
         "warnings": "; ".join(call.audio.warnings),
         "redactions": call.redactions,
         "processing_s": round(sum(call.timings.values()), 3),
+        **metric_cells(call.metrics),
     }
+
+
+def metric_cells(metrics: ConversationMetrics | None) -> dict[str, object]:
+    """summary.csv's conversation columns; empty for a call without metrics."""
+    if metrics is None:
+        return {}
+    cells: dict[str, object] = {
+        "talk_s": metrics.talk_s, "non_talk_s": metrics.non_talk_s, "longest_silence_s": metrics.longest_silence_s,
+        "overlap_s": metrics.overlap_s, "interruptions": metrics.interruptions,
+    }  # fmt: skip
+    for party in (AGENT, CUSTOMER):
+        s = metrics.speakers.get(party, SpeakerMetrics())
+        cells |= {
+            f"{party}_talk_s": s.talk_s, f"{party}_talk_share": s.talk_share,
+            f"{party}_words_per_minute": s.words_per_minute, f"{party}_interruptions": s.interruptions,
+        }  # fmt: skip
+    return cells
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.analysis import metrics
 from pipeline.config import FlagOptions
 from pipeline.layout import FLAGGED_CSV, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.outputs.report import write_batch_report
@@ -62,5 +63,5 @@ def write_outputs(out_dir: Path, calls: list[CallInput], run_info: dict, flags: 
     results.sort(key=lambda r: (severity_rank(r), r.source))
     write_summary(out_dir / SUMMARY_CSV, results)
     write_flagged(out_dir / FLAGGED_CSV, results)
-    write_batch_report(out_dir, results, run_info, flags)
+    write_batch_report(out_dir, results, run_info, flags, metrics.by_agent(results))
     return results

@@ -95,15 +95,15 @@ def transcribe(folder: Path, options: TranscribeOptions, keep: bool = True) -> C
 def analyze(
     folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions, call: CallTranscript | None = None
 ) -> CallTranscript:
-    """Tone, prosody, phrase rules and flags of ``call`` (the transcribed call; else asr.json's);
+    """Conversation metrics, tone, prosody, phrase rules and flags of ``call`` (the transcribed call; else asr.json's);
     write transcript.vtt, report.html, transcript.json."""
     from pipeline.analysis.analyze import analyze_call
     from pipeline.outputs.writers import write_vtt
 
     call = call or load_transcript(folder / ASR_JSON)
     started = time.perf_counter()
-    if call.status == STATUS_OK and call.segments:
-        kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"]
+    if call.status == STATUS_OK:
+        kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"] if call.segments else []
         tracks = audio_mod.read_wav(folder / AUDIO_WAV, kept) if kept else {}
         analyze_call(call, tracks, tone, flags)
     if report.redact:
