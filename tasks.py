@@ -33,10 +33,11 @@ import luigi.configuration
 
 from pipeline import layout
 from pipeline.config import Settings, check_names
-from pipeline.run import failures, order, plan, results, stages
+from pipeline.run import failures, order, plan, progress, results, stages
 from pipeline.run.inputs import CallInput, plan_batch
 from pipeline.run.locking import call_lock
 from pipeline.run.retry import with_retries
+from pipeline.schema import STATUS_OK, load_transcript
 
 
 # ----------------------------------------------------------------------------- settings
@@ -186,12 +187,16 @@ class AnalyzeCall(CallTask):
 @CallTask.event_handler(luigi.Event.FAILURE)
 def _record_failure(task: CallTask, exception: BaseException) -> None:
     failures.record(task.folder, type(task).__name__, exception)
+    progress.call_failed(task.call_id)
 
 
 @CallTask.event_handler(luigi.Event.SUCCESS)
 def _clear_failure(task: CallTask) -> None:
     if isinstance(task, AnalyzeCall):
         failures.clear(task.folder)
+        if progress.active():
+            call = load_transcript(task.folder / layout.TRANSCRIPT_JSON)
+            progress.call_done(task.call_id, call.status == STATUS_OK, call.audio.duration_s)
 
 
 # ----------------------------------------------------------------------------- batch

@@ -14,7 +14,7 @@ import pytest
 
 import audio_factory as af
 import tasks
-from pipeline.run import runner, worker
+from pipeline.run import progress, runner, worker
 from pipeline.run.cli import main as callqa
 from pipeline.run.inputs import plan_batch
 
@@ -159,8 +159,11 @@ def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path,
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"),
                           settings={"report": {"html": False}})
     calls, _ = plan_batch(spec.inputs, spec.manifest)
-    stats = runner.run_workers(spec, calls, 2)
+    bar = progress.Bar(len(calls), enabled=False)
+    stats = runner.run_workers(spec, calls, 2, bar)
     assert all(s.ok for s in stats)
+    assert (bar.done, bar.failed) == (len(calls), 0)  # every call reached the parent's progress once
+    assert bar.audio_s > 100
     assert [s.model_loads for s in stats] == [1, 1]  # both took calls, each loaded the model once
     assert sum(s.calls for s in stats) == len(calls)
     assert all((out / "calls" / c.call_id / "transcript.json").exists() for c in calls)

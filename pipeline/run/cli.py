@@ -10,6 +10,7 @@ Exit codes of ``callqa run``:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -18,15 +19,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tqdm.contrib.logging import logging_redirect_tqdm
+
 import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
 from pipeline import __version__
 from pipeline.config import ENGINES, Settings, parse_pairs
-from pipeline.layout import FLAGGED_CSV, REPORT_HTML, SUMMARY_CSV
+from pipeline.layout import FLAGGED_CSV, REPORT_HTML, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.logs import setup_logging
 from pipeline.run import evaluate as evaluation
-from pipeline.run import results, worker
+from pipeline.run import progress, results, worker
 from pipeline.run.inputs import CallInput, ManifestError, plan_batch
-from pipeline.run.runner import DEFAULT_SCHEDULER_PORT, RunSpec, parse_scheduler, run_workers
+from pipeline.run.runner import DEFAULT_SCHEDULER_PORT, RunSpec, WorkerStats, parse_scheduler, run_workers
 
 log = logging.getLogger("pipeline")
 
@@ -174,7 +177,7 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     workers = settings.run.workers if spec.scheduler_host else min(settings.run.workers, len(calls))
     log.info("%d recordings, %d worker(s), output in %s", len(calls), workers, out_dir)
     started_at, started = datetime.now(timezone.utc), time.perf_counter()
-    stats = [worker.build_all(spec, calls)] if workers == 1 else run_workers(spec, calls, workers)
+    stats = _build(spec, calls, workers, live=progress.wanted(args.verbose, args.quiet))
     run_info = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -187,6 +190,21 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     bad_input = any(r.status != "ok" for r in written)
     code = EXIT_FAILED if failed_unexpectedly else EXIT_BAD_INPUT if bad_input else EXIT_OK
     return code, written, run_info
+
+
+def _build(spec: RunSpec, calls: list[CallInput], workers: int, live: bool) -> list[WorkerStats]:
+    """Build the calls, in this process with one worker, else in worker processes; with
+    ``live``, one progress line for the whole batch instead of a log line per call."""
+    done = sum((call_dir(spec.out_dir, c.call_id) / TRANSCRIPT_JSON).exists() for c in calls)
+    with progress.Bar(len(calls), done, enabled=live) as bar:
+        if workers > 1:
+            return run_workers(spec, calls, workers, bar)
+        progress.set_sink(bar.update)
+        try:
+            with logging_redirect_tqdm(loggers=[log]) if live else contextlib.nullcontext():
+                return [worker.build_all(spec, calls)]
+        finally:
+            progress.set_sink(None)
 
 
 def _settings_info(settings: Settings, spec: RunSpec) -> dict:
@@ -245,12 +263,13 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(verbose=args.verbose, quiet=args.quiet)
+    # Under a live progress line, the log keeps to warnings (the line says the rest).
+    setup_logging(verbose=args.verbose, quiet=args.quiet or progress.wanted(args.verbose, args.quiet))
     if args.command == "evaluate":
         return evaluate(args)
-    code, results, run_info = execute(args)
-    if results:
-        print_summary(results, run_info, Path(args.out))
+    code, written, run_info = execute(args)
+    if written:
+        print_summary(written, run_info, Path(args.out))
     return code
 
 

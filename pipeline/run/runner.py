@@ -16,10 +16,12 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from dataclasses import asdict, dataclass, field, replace
 
 from pipeline.run import order, plan
 from pipeline.run.inputs import CallInput
+from pipeline.run.progress import Bar, read_line
 from pipeline.run.workqueue import WorkQueue
 
 log = logging.getLogger("pipeline")
@@ -63,8 +65,9 @@ def parse_scheduler(value: str) -> tuple[str, int]:
         raise ValueError(f"--scheduler-host takes HOST or HOST:PORT, not {value!r}") from e
 
 
-def run_workers(spec: RunSpec, calls: list[CallInput], workers: int) -> list[WorkerStats]:
-    """Start ``workers`` processes over the planned ``calls`` and wait for them all.
+def run_workers(spec: RunSpec, calls: list[CallInput], workers: int, bar: Bar | None = None) -> list[WorkerStats]:
+    """Start ``workers`` processes over the planned ``calls`` and wait for them all; each
+    call they finish moves ``bar``.
 
     The run's folder (calls.json, and with the local scheduler a work queue over the calls,
     largest first) is fresh for the run and removed when the workers have ended.
@@ -72,24 +75,42 @@ def run_workers(spec: RunSpec, calls: list[CallInput], workers: int) -> list[Wor
     queue = WorkQueue.create([c.call_id for c in order.ordered(calls)], workers, most=order.PART_SIZE)
     try:
         plan.save(queue.folder / plan.CALLS_JSON, calls)
-        return _start_and_wait(replace(spec, folder=str(queue.folder)), workers)
+        return _start_and_wait(replace(spec, folder=str(queue.folder)), workers, bar or Bar(len(calls), enabled=False))
     finally:
         queue.remove()
 
 
-def _start_and_wait(spec: RunSpec, workers: int) -> list[WorkerStats]:
-    procs = []
+def _start_and_wait(spec: RunSpec, workers: int, bar: Bar) -> list[WorkerStats]:
+    """Start the workers; a thread per worker reads its stdout (progress lines, then its
+    statistics) and, under a live bar, its stderr, written above the bar."""
+    procs, readers, last_lines = [], [], {}
     for i in range(workers):
         mine = replace(spec, worker_name=f"w{i + 1}")
         cmd = [sys.executable, "-m", "pipeline.run.worker", json.dumps(asdict(mine))]
-        procs.append((mine.worker_name, subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)))
-    stats = []
-    for name, proc in procs:
-        out, _ = proc.communicate()
-        last = out.strip().splitlines()[-1] if out.strip() else ""
-        try:
-            stats.append(WorkerStats(**{**json.loads(last), "exit_code": proc.returncode}))
-        except (json.JSONDecodeError, TypeError):
-            log.error("worker %s ended with exit code %s and no report", name, proc.returncode)
-            stats.append(WorkerStats(name, False, 0, 0.0, proc.returncode))
-    return stats
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE if bar.enabled else None, text=True)
+        procs.append((mine.worker_name, proc))
+        readers.append(threading.Thread(target=_read_stdout, args=(proc, bar, last_lines, mine.worker_name)))
+        if bar.enabled:
+            readers.append(threading.Thread(target=lambda p=proc: [bar.write(line) for line in p.stderr]))
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    return [_stats(name, proc.wait(), last_lines.get(name, "")) for name, proc in procs]
+
+
+def _read_stdout(proc: subprocess.Popen, bar: Bar, last_lines: dict[str, str], name: str) -> None:
+    for line in proc.stdout:
+        event = read_line(line)
+        if event is not None:
+            bar.update(event)
+        elif line.strip():
+            last_lines[name] = line.strip()
+
+
+def _stats(name: str, exit_code: int, last_line: str) -> WorkerStats:
+    try:
+        return WorkerStats(**{**json.loads(last_line), "exit_code": exit_code})
+    except (json.JSONDecodeError, TypeError):
+        log.error("worker %s ended with exit code %s and no report", name, exit_code)
+        return WorkerStats(name, False, 0, 0.0, exit_code)

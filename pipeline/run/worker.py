@@ -22,7 +22,7 @@ import tasks
 from pipeline.asr import transcribe
 from pipeline.config import Settings
 from pipeline.logs import setup_logging
-from pipeline.run import order, plan
+from pipeline.run import order, plan, progress
 from pipeline.run.inputs import CallInput
 from pipeline.run.runner import RunSpec, WorkerStats
 from pipeline.run.workqueue import WorkQueue
@@ -31,7 +31,8 @@ log = logging.getLogger("pipeline")
 
 
 def build(spec: RunSpec, calls: list[CallInput], pieces: Iterable[list[str]]) -> WorkerStats:
-    """One ``luigi.build`` with one in-process Luigi worker per piece of call ids."""
+    """One ``luigi.build`` with one in-process Luigi worker per piece of call ids; each call
+    finished goes to this process's progress sink (``progress.set_sink``)."""
     settings = Settings.from_dict(spec.settings)
     started, loads_before = time.perf_counter(), len(transcribe.MODEL_LOADS)
     kwargs = {"workers": 1, "log_level": "WARNING", "detailed_summary": True}
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = RunSpec(**json.loads(args[0]))
     setup_logging(verbose=spec.log_level == "DEBUG", quiet=spec.log_level == "WARNING", prefix=spec.worker_name)
     calls = plan.load(Path(spec.folder) / plan.CALLS_JSON)
+    progress.set_sink(progress.emit_line)  # one line per call finished, for the parent's bar
     if spec.scheduler_host:  # the scheduler hands out the work: every process takes the whole batch
         stats = build_all(spec, calls)
     else:
