@@ -1,4 +1,4 @@
-"""The static HTML reports (pipeline/report.py), read back with html.parser."""
+"""The static HTML reports (pipeline/outputs/report*.py), read back with html.parser."""
 
 from __future__ import annotations
 
