@@ -136,3 +136,21 @@ def test_luigi_tasks_validate_settings_from_luigis_command_line(luigi_cfg):
     luigi_cfg("callqa.transcribe", "beam_size", "0")
     with pytest.raises(ValueError, match="beam_size must be at least 1"):
         tasks.BatchReport(inputs=["nowhere"], out_dir="nowhere")
+
+
+def test_the_examples_in_luigi_cfg_are_settings(luigi_cfg):
+    import re
+
+    import tasks
+
+    text = (Path(__file__).resolve().parent.parent / "luigi.cfg").read_text()
+    section, examples = "", 0
+    for line in text.splitlines():
+        if m := re.fullmatch(r"# \[(callqa\.\w+)\]", line):
+            section = m.group(1)
+        elif m := re.fullmatch(r"# (\w+) = (.+)", line):
+            luigi_cfg(section, m.group(1), m.group(2))
+            examples += 1
+    assert examples >= 5
+    s = tasks.load_settings()
+    assert (s.transcribe.beam_size, s.flags.threat_threshold, s.report.redact, s.run.threads) == (5, 0.4, True, 2)

@@ -50,8 +50,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final summary")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     settings = p.add_argument_group(
-        "settings", "Each overrides its key in luigi.cfg ([callqa.<part>] <key>, named after the option's "
-        "destination below), which overrides the default shown; an option not given changes nothing.",
+        "settings", "Each option's luigi.cfg key is in brackets ([transcribe.beam_size] is beam_size in "
+        "[callqa.transcribe]). An option given wins over luigi.cfg, which wins over the default shown; "
+        "an option not given leaves luigi.cfg's value.",
     )  # fmt: skip
     _add_setting_options(settings)
 
