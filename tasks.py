@@ -8,104 +8,100 @@ Run with the project's command (``callqa run audio --out outputs``) or with Luig
 
     luigi --module tasks BatchReport --inputs '["audio"]' --out-dir outputs --local-scheduler
 
-Settings come from ``luigi.cfg`` sections ``[callqa.convert]``, ``[callqa.transcribe]``,
-``[callqa.tone]``, ``[callqa.flags]`` and ``[callqa.report]``. Keep Luigi's ``--workers`` at 1
-per process (CTranslate2 is not fork-safe and a forked worker would load the model for every
-task); to use more cores, start more processes, which ``callqa run --workers N`` does.
+Settings: every task carries the run's ``Settings`` (``pipeline/config.py``). ``callqa run``
+builds them once and hands them to its tasks; a task started by Luigi's own command without
+them loads them here, once for the batch: the defaults of ``pipeline/config.py``, then the
+``[callqa.<part>]`` sections of ``luigi.cfg`` (one luigi.Config class per part, made from the
+part's dataclass, so Luigi's command line takes ``--callqa.transcribe-beam-size 5`` too), then
+validated. Keep Luigi's ``--workers`` at 1 per process (CTranslate2 is not fork-safe and a
+forked worker would load the model for every task); to use more cores, start more processes,
+which ``callqa run --workers N`` does.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import typing
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import luigi
+import luigi.configuration
 
-from pipeline.config import (
-    ConvertOptions,
-    FlagOptions,
-    ReportOptions,
-    RetryOptions,
-    ToneOptions,
-    TranscribeOptions,
-)
-from pipeline.run import batch, stages
-from pipeline.run.inputs import CallInput
+from pipeline import layout
+from pipeline.config import Settings, check_names
+from pipeline.run import failures, order, plan, progress, results, stages
+from pipeline.run.inputs import CallInput, plan_batch
 from pipeline.run.locking import call_lock
+from pipeline.run.retry import with_retries
+from pipeline.schema import STATUS_OK, load_transcript
 
 
 # ----------------------------------------------------------------------------- settings
-class convert(luigi.Config):
-    task_namespace = "callqa"
-    silence_dbfs = luigi.FloatParameter(default=ConvertOptions.silence_dbfs)
-    max_duration_s = luigi.FloatParameter(default=ConvertOptions.max_duration_s)
-
-    def options(self) -> ConvertOptions:
-        return ConvertOptions(silence_dbfs=self.silence_dbfs, max_duration_s=self.max_duration_s)
+class _Text(luigi.Parameter):
+    """A tuple setting: text in luigi.cfg (``agent,customer``), parsed by ``Settings.override``."""
 
 
-class transcribe(luigi.Config):
-    task_namespace = "callqa"
-    engine = luigi.ChoiceParameter(choices=["faster-whisper", "openai-whisper"], default="faster-whisper")
-    model = luigi.Parameter(default="")
-    compute_type = luigi.Parameter(default=TranscribeOptions.compute_type)
-    beam_size = luigi.IntParameter(default=TranscribeOptions.beam_size)
-    language = luigi.Parameter(default="")
-    vad = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING)
-    threads = luigi.IntParameter(default=1, significant=False)
-    batch_long_s = luigi.FloatParameter(default=TranscribeOptions.batch_long_s)
-
-    def options(self) -> TranscribeOptions:
-        return TranscribeOptions(
-            engine=self.engine, model=self.model, compute_type=self.compute_type, beam_size=self.beam_size,
-            language=self.language, vad=self.vad, threads=self.threads, batch_long_s=self.batch_long_s,
-        )  # fmt: skip
+def _parameter(kind: Any, default: Any) -> luigi.Parameter:
+    """A Luigi parameter for a dataclass field of type ``kind``, with the field's default."""
+    if kind is bool:
+        return luigi.BoolParameter(default=default, parsing=luigi.BoolParameter.EXPLICIT_PARSING)
+    if kind is int:
+        return luigi.IntParameter(default=default)
+    if kind is float:
+        return luigi.FloatParameter(default=default)
+    return luigi.Parameter(default=default) if kind is str else _Text(default=default)
 
 
-class tone(luigi.Config):
-    task_namespace = "callqa"
-    model = luigi.Parameter(default="")
-    head = luigi.Parameter(default="")
-    label_map = luigi.Parameter(default="")  # "threat=threatening,toxic=hostile"
-    threads = luigi.IntParameter(default=1, significant=False)
-
-    def options(self) -> ToneOptions:
-        pairs = tuple(
-            tuple(p.split("=", 1)) for p in self.label_map.split(",") if "=" in p
-        )
-        return ToneOptions(model=self.model, head=self.head, label_map=pairs, threads=self.threads)
+def _section(part: str) -> type[luigi.Config]:
+    """``[callqa.<part>]``: a luigi.Config with a parameter per settable field of the part."""
+    options = Settings.parts()[part]
+    hints, defaults = typing.get_type_hints(options), options()
+    params = {name: _parameter(hints[name], getattr(defaults, name)) for name in Settings.settable(part)}
+    return type(part, (luigi.Config,), {"task_namespace": "callqa", "__module__": __name__, **params})
 
 
-class flags(luigi.Config):
-    task_namespace = "callqa"
-    rules = luigi.Parameter(default="")
-    threat_threshold = luigi.FloatParameter(default=FlagOptions.threat_threshold)
-    hostile_threshold = luigi.FloatParameter(default=FlagOptions.hostile_threshold)
-    critical_threshold = luigi.FloatParameter(default=FlagOptions.critical_threshold)
-
-    def options(self) -> FlagOptions:
-        return FlagOptions(
-            rules=self.rules, threat_threshold=self.threat_threshold,
-            hostile_threshold=self.hostile_threshold, critical_threshold=self.critical_threshold,
-        )  # fmt: skip
+SECTIONS = {part: _section(part) for part in Settings.parts()}
 
 
-class report(luigi.Config):
-    task_namespace = "callqa"
-    redact = luigi.BoolParameter(default=False)
-    html = luigi.BoolParameter(default=True, parsing=luigi.BoolParameter.EXPLICIT_PARSING)
+def load_settings(changes: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """The defaults, then luigi.cfg (and Luigi's command line), then ``changes`` (part ->
+    field -> value: the options given to ``callqa run``); resolved and validated."""
+    config = luigi.configuration.get_config()
+    for section in config.sections():
+        if section.startswith("callqa."):  # a misspelt key would otherwise be ignored
+            check_names(section.removeprefix("callqa."), [k.replace("-", "_") for k in config.options(section)])
+    from_cfg = {
+        part: {name: getattr(section(), name) for name in Settings.settable(part)} for part, section in SECTIONS.items()
+    }
+    return Settings().override(from_cfg).override(changes or {}).resolved().validate()
 
-    def options(self) -> ReportOptions:
-        return ReportOptions(redact=self.redact, html=self.html)
+
+class SettingsParameter(luigi.Parameter):
+    """A run's ``Settings`` as one parameter (JSON where Luigi needs text)."""
+
+    def normalize(self, x):
+        return x if x is None or isinstance(x, Settings) else Settings.from_dict(x)
+
+    def parse(self, x):
+        return Settings.from_dict(json.loads(x)) if x else None
+
+    def serialize(self, x):
+        return json.dumps(x.to_dict()) if x else ""
 
 
-class retry(luigi.Config):
-    task_namespace = "callqa"
-    attempts = luigi.IntParameter(default=RetryOptions.attempts)
-    delay_s = luigi.FloatParameter(default=RetryOptions.delay_s)
+class Configured:
+    """A task with the run's settings: given by its parent, or else loaded once from luigi.cfg."""
 
-    def options(self) -> RetryOptions:
-        return RetryOptions(attempts=max(1, self.attempts), delay_s=self.delay_s)
+    settings = SettingsParameter(default=None, significant=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.settings is None:  # started from Luigi's own command line
+            self.settings = load_settings()
 
 
 # ----------------------------------------------------------------------------- per call
@@ -121,17 +117,19 @@ class Recording(luigi.ExternalTask):
         return os.path.lexists(self.source)
 
 
-class CallTask(luigi.Task):
-    """Common parameters: where the call's folder is, and what the batch knows of it."""
+class CallTask(Configured, luigi.Task):
+    """Common parameters: where the call's folder is, and what the batch knows of it.
+
+    A stage is complete when its own file exists, whatever later stages do."""
 
     out_dir = luigi.Parameter()
     call_id = luigi.Parameter()
-    call = luigi.DictParameter(significant=False, default={})  # CallInput fields
+    call = luigi.DictParameter(significant=False, default={})  # plan.to_data of the CallInput
     filename = ""
 
     @property
     def folder(self) -> Path:
-        return stages.call_dir(Path(self.out_dir), self.call_id)
+        return layout.call_dir(Path(self.out_dir), self.call_id)
 
     def output(self):
         return luigi.LocalTarget(str(self.folder / self.filename))
@@ -142,109 +140,130 @@ class CallTask(luigi.Task):
         with call_lock(self.folder):
             stages.remove_stale_temp(self.folder)
             if not self.complete():
-                batch.with_retries(self.work, retry().options(), f"{type(self).__name__} {self.call_id}")
+                with_retries(self.work, self.settings.retry, f"{type(self).__name__} {self.call_id}")
+
+    def same_call(self, task: type[CallTask]) -> CallTask:
+        return task(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
 
     def work(self) -> None:
         raise NotImplementedError
 
 
 class ConvertRecording(CallTask):
-    filename = stages.AUDIO_JSON
+    filename = layout.AUDIO_JSON
 
     def requires(self):
         return [] if self.call.get("missing") else Recording(source=self.call["source"])
 
     def work(self):
-        stages.convert(CallInput(**batch.thaw(self.call)), self.folder, convert().options())
+        stages.convert(plan.from_data(self.call), self.folder, self.settings.convert)
 
 
 class TranscribeCall(CallTask):
-    filename = stages.ASR_JSON
+    filename = layout.ASR_JSON
 
     def requires(self):
-        return ConvertRecording(out_dir=self.out_dir, call_id=self.call_id, call=self.call)
-
-    def complete(self):
-        # With --redact, analysis deletes asr.json once transcript.json is written.
-        return super().complete() or (self.folder / stages.TRANSCRIPT_JSON).exists()
+        return self.same_call(ConvertRecording)
 
     def work(self):
-        stages.transcribe(self.folder, transcribe().options())
+        stages.transcribe(self.folder, self.settings.transcribe)
 
 
 class AnalyzeCall(CallTask):
-    filename = stages.TRANSCRIPT_JSON
+    """Analysis, from asr.json; with redaction, from a transcription done here in memory, so
+    the unredacted transcript never reaches the disk (and no stage deletes another's file)."""
+
+    filename = layout.TRANSCRIPT_JSON
 
     def requires(self):
-        return TranscribeCall(out_dir=self.out_dir, call_id=self.call_id, call=self.call)
+        return self.same_call(ConvertRecording if self.settings.report.redact else TranscribeCall)
 
     def work(self):
-        stages.analyze(self.folder, tone().options(), flags().options(), report().options())
+        s = self.settings
+        call = stages.transcribe(self.folder, s.transcribe, keep=False) if s.report.redact else None
+        stages.analyze(self.folder, s.tone, s.flags, s.report, call)
 
 
 @CallTask.event_handler(luigi.Event.FAILURE)
 def _record_failure(task: CallTask, exception: BaseException) -> None:
-    batch.record_failure(task.folder, type(task).__name__, exception)
+    failures.record(task.folder, type(task).__name__, exception)
+    progress.call_failed(task.call_id)
 
 
 @CallTask.event_handler(luigi.Event.SUCCESS)
 def _clear_failure(task: CallTask) -> None:
     if isinstance(task, AnalyzeCall):
-        batch.clear_failure(task.folder)
+        failures.clear(task.folder)
+        if progress.active():
+            call = load_transcript(task.folder / layout.TRANSCRIPT_JSON)
+            progress.call_done(task.call_id, call.status == STATUS_OK, call.audio.duration_s)
 
 
 # ----------------------------------------------------------------------------- batch
-class CallBatch(luigi.WrapperTask):
+class CallBatch(Configured, luigi.WrapperTask):
     """Every recording under ``inputs`` (files or folders) and in ``manifest``, or some of them.
 
     ``call_ids`` narrows the batch to those calls: ``callqa run`` builds one CallBatch per
-    piece a worker claims from the run's work queue, or per ``batch.PART_SIZE`` calls (Luigi's
+    piece a worker claims from the run's work queue, or per ``order.PART_SIZE`` calls (Luigi's
     scheduler costs grow with the square of the pending tasks, so thousands of files are
-    scheduled a few dozen at a time). It is significant: a CallBatch over other calls is
-    another task, which a central scheduler must not take for this one.
-    ``shard``/``shards`` (a static split between processes, each with its own local scheduler)
-    and ``part``/``part_size`` (part_size 0 = all at once) are kept for Luigi's command line;
-    they are not significant, so use them only with a local scheduler.
+    scheduled a few dozen at a time), and hands over the planned ``calls`` as data. It is
+    significant: a CallBatch over other calls is another task, which a central scheduler must
+    not take for this one. ``shard``/``shards`` (a static split between processes, each with
+    its own local scheduler) and ``part``/``part_size`` (part_size 0 = all at once) are kept
+    for Luigi's command line; they are not significant, so use them only with a local scheduler.
     """
 
     inputs = luigi.ListParameter(default=[])
     out_dir = luigi.Parameter(default="outputs")
     manifest = luigi.Parameter(default="")
     call_ids = luigi.ListParameter(default=[])  # only these calls, in this order (empty = all)
+    calls = luigi.ListParameter(default=[], significant=False)  # the planned calls (plan.to_data); empty = plan
     shard = luigi.IntParameter(default=0, significant=False)
     shards = luigi.IntParameter(default=1, significant=False)
     part = luigi.IntParameter(default=0, significant=False)
     part_size = luigi.IntParameter(default=0, significant=False)
 
-    def calls(self) -> list[CallInput]:
-        planned, _ = batch.plan(tuple(self.inputs), self.manifest)
-        mine = batch.shard(planned, self.shard, self.shards)
+    @functools.cached_property
+    def planned(self) -> list[CallInput]:
+        if self.calls:
+            return [plan.from_data(c) for c in self.calls]
+        return plan_batch(list(self.inputs), self.manifest or None)[0]
+
+    def mine(self) -> list[CallInput]:
+        mine = order.shard(self.planned, self.shard, self.shards)
         if self.part_size:
             mine = mine[self.part * self.part_size : (self.part + 1) * self.part_size]
-        return batch.select(mine, self.call_ids) if self.call_ids else mine
+        return order.select(mine, self.call_ids) if self.call_ids else mine
 
     def requires(self):
         return [
-            AnalyzeCall(out_dir=self.out_dir, call_id=c.call_id, call=batch.freeze(c)) for c in self.calls()
+            AnalyzeCall(out_dir=self.out_dir, call_id=c.call_id, call=plan.to_data(c), settings=self.settings)
+            for c in self.mine()
         ]
 
 
-class BatchReport(luigi.Task):
-    """summary.csv, flagged.csv and report.html over the whole batch."""
+class BatchReport(Configured, luigi.Task):
+    """summary.csv, flagged.csv and report.html over the whole batch, planned once here."""
 
     inputs = luigi.ListParameter(default=[])
     out_dir = luigi.Parameter(default="outputs")
     manifest = luigi.Parameter(default="")
 
+    @functools.cached_property
+    def planned(self) -> tuple[list[CallInput], list[str]]:
+        return plan_batch(list(self.inputs), self.manifest or None)
+
     def requires(self):
-        return CallBatch(inputs=self.inputs, out_dir=self.out_dir, manifest=self.manifest)
+        calls = [plan.to_data(c) for c in self.planned[0]]
+        return CallBatch(inputs=self.inputs, out_dir=self.out_dir, manifest=self.manifest, calls=calls,
+                         settings=self.settings)  # fmt: skip
 
     def output(self):
-        return luigi.LocalTarget(str(Path(self.out_dir) / batch.SUMMARY_CSV))
+        return luigi.LocalTarget(str(Path(self.out_dir) / layout.SUMMARY_CSV))
 
     def complete(self):
-        return batch.outputs_current(Path(self.out_dir), self.requires().calls())
+        return results.outputs_current(Path(self.out_dir), self.planned[0])
 
     def run(self):
-        planned, problems = batch.plan(tuple(self.inputs), self.manifest)
-        batch.write_outputs(Path(self.out_dir), planned, run_info={"problems": problems})
+        calls, problems = self.planned
+        results.write_outputs(Path(self.out_dir), calls, {"problems": problems}, self.settings.flags)

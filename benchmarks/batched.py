@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from wer import FULL, load_references, wer  # noqa: E402
 
-from pipeline.asr.transcribe import SAMPLE_RATE, get_engine, transcribe_tracks  # noqa: E402
+from pipeline.asr.transcribe import get_engine, transcribe_tracks  # noqa: E402
 from pipeline.config import TranscribeOptions  # noqa: E402
+from pipeline.schema import SAMPLE_RATE  # noqa: E402
 
 MODES = {"plain": 0.0, "batched": 1e-9}  # batch_long_s: 0 = never batch; tiny = batch every track
 

@@ -1,8 +1,8 @@
 """Typed hand-offs between stages, and the one JSON schema written to disk.
 
 Data flows one way: recording -> audio (``AudioInfo``) -> transcript (``Segment`` with
-``Word``) -> tone (``ToneScores``, ``Prosody``) -> flags (``Flag`` with ``Evidence``) ->
-reports. ``CallTranscript`` is what ``calls/<call_id>/transcript.json`` holds; every field
+``Word``) -> tone (``ToneScores``, ``Prosody``), conversation (``ConversationMetrics``) ->
+flags (``Flag`` with ``Evidence``) -> reports. ``CallTranscript`` is what ``calls/<call_id>/transcript.json`` holds; every field
 name here is part of the public interface (extend, never rename).
 """
 
@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # 1.2: CallTranscript.metrics
+
+SAMPLE_RATE = 16000  # Hz of the converted tracks (audio.wav) that every stage after convert reads; Whisper's
 
 # Speaker roles. A channel of a stereo call carries one party; mono files are one track.
 AGENT = "agent"
@@ -47,6 +49,10 @@ ABUSIVE_CALLER = "abusive_caller"
 HOSTILE_AGENT = "hostile_agent"
 FLAG_TYPES = (THREATENING_OUTBOUND, ABUSIVE_CALLER, HOSTILE_AGENT)
 SEVERITIES = ("low", "medium", "high", "critical")
+
+# Manifest columns that name the parties (case does not matter), the first with a value wins.
+AGENT_KEYS = ("agent", "agent_name", "agent_id", "rep", "representative", "employee")
+CUSTOMER_KEYS = ("customer", "customer_name", "customer_id", "caller", "client")
 
 # Per-call status: "ok" when a transcript was written, else a short reason.
 STATUS_OK = "ok"
@@ -191,6 +197,46 @@ class Flag:
 
 
 @dataclass
+class Silence:
+    start: float  # seconds from the start of the recording
+    end: float  # seconds
+
+
+@dataclass
+class SpeakerMetrics:
+    talk_s: float = 0.0  # seconds of this party's speech (its segments' lengths added up)
+    talk_share: float = 0.0  # talk_s over the call's duration_s, 0..1
+    words: int = 0
+    words_per_minute: float = 0.0  # words over talk_s, per minute; 0 when the party did not talk
+    interruptions: int = 0  # times this party started talking over another one
+
+
+@dataclass
+class ConversationMetrics:
+    """Who talked how much and how fast, silences and interruptions (``analysis/metrics.py``)."""
+
+    duration_s: float = 0.0  # the call's length, which shares are of
+    talk_s: float = 0.0  # seconds in which at least one party talks
+    non_talk_s: float = 0.0  # seconds in which nobody talks, the call's ends included
+    longest_silence_s: float = 0.0  # the longest stretch in which nobody talks
+    silences: list[Silence] = field(default_factory=list)  # stretches of nobody talking, of metrics.SILENCE_MIN_S or more
+    overlap_s: float = 0.0  # seconds in which two or more parties talk at once
+    interruptions: int = 0  # of all parties
+    speakers: dict[str, SpeakerMetrics] = field(default_factory=dict)  # by speaker role, in SPEAKER_ROLES order
+
+
+@dataclass
+class AgentMetrics:
+    """One agent's conversations over a batch, for the batch report (not written to transcripts)."""
+
+    calls: int = 0  # calls with conversation metrics
+    talk_share: float | None = None  # the agent's talk over the length of the calls where it has its own channel
+    words_per_minute: float | None = None  # the agent's, on those calls
+    interruptions: int = 0  # times the agent talked over the customer, on those calls
+    silence_share: float | None = None  # nobody talking, over the length of the calls
+
+
+@dataclass
 class CallTranscript:
     call_id: str
     source: str  # the path exactly as given
@@ -207,6 +253,7 @@ class CallTranscript:
     flags: list[Flag] = field(default_factory=list)
     redactions: int = 0  # items masked by --redact
     timings: dict[str, float] = field(default_factory=dict)  # stage -> wall seconds
+    metrics: ConversationMetrics | None = None  # of an ok call (since schema 1.2)
 
     @property
     def words(self) -> int:
@@ -216,10 +263,39 @@ class CallTranscript:
     def flagged(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def agent_name(self) -> str:
+        """The agent's name from the manifest row (``AGENT_KEYS``), or empty."""
+        return party_name(self.metadata, AGENT_KEYS)
+
+    @property
+    def customer_name(self) -> str:
+        """The customer's name from the manifest row (``CUSTOMER_KEYS``), or empty."""
+        return party_name(self.metadata, CUSTOMER_KEYS)
+
     def worst_flag(self) -> Flag | None:
         if not self.flags:
             return None
-        return max(self.flags, key=lambda f: (SEVERITIES.index(f.severity), f.score))
+        return max(self.flags, key=flag_rank)
+
+
+def severity_rank(severity: str) -> int:
+    """``severity``'s place in SEVERITIES, least severe 0; -1 for none or an unknown one."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def flag_rank(flag: Flag) -> tuple[int, float]:
+    """Flags in order of severity, then score: sort with ``reverse=True`` for most severe first."""
+    return severity_rank(flag.severity), flag.score
+
+
+def party_name(metadata: dict[str, str], keys: tuple[str, ...]) -> str:
+    """The first of ``keys`` (any case) with a value in ``metadata``, stripped; else empty."""
+    lower = {k.lower(): v for k, v in metadata.items()}
+    for key in keys:
+        if str(lower.get(key, "")).strip():
+            return str(lower[key]).strip()
+    return ""
 
 
 # --------------------------------------------------------------------------- JSON i/o

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from pipeline.run.cli import EXIT_USAGE, build_parser, main, settings_from
+from pipeline.run import cli
+from pipeline.run.cli import EXIT_USAGE, main
 from pipeline.run.runner import parse_scheduler
 
 
@@ -37,14 +40,21 @@ def test_bad_threshold_is_a_usage_error(tmp_path, capsys):
     assert "threat_threshold" in capsys.readouterr().err
 
 
-def test_options_become_luigi_settings_with_threads_per_worker():
-    args = build_parser().parse_args(["run", "x", "--workers", "2", "--engine", "openai-whisper", "--redact"])
-    settings = settings_from(args)
-    assert settings["callqa.transcribe"]["engine"] == "openai-whisper"
-    assert settings["callqa.transcribe"]["threads"] == "1" or settings["callqa.transcribe"]["threads"].isdigit()
-    assert settings["callqa.report"]["redact"] == "True"
-
-
 @pytest.mark.parametrize("value, expected", [("host", ("host", 8082)), ("10.0.0.5:9000", ("10.0.0.5", 9000))])
 def test_scheduler_host_parsing(value, expected):
     assert parse_scheduler(value) == expected
+
+
+def test_evaluate_scores_the_batch_and_writes_its_metrics(tmp_path, monkeypatch, capsys):
+    from pipeline import schema
+
+    threat = schema.Flag(schema.THREATENING_OUTBOUND, "critical", 0.9, schema.OUTBOUND, schema.AGENT, "rule")
+    results = [
+        schema.CallTranscript("a", "a.wav", metadata={"label": "threat"}, flags=[threat]),
+        schema.CallTranscript("b", "b.wav", metadata={"label": "benign"}),
+    ]
+    monkeypatch.setattr(cli, "execute", lambda args: (0, results, {}))
+    assert main(["evaluate", "x", "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "evaluation.json").read_text())
+    assert metrics["calls"] == 2 and metrics["labels"]["threat"]["recall"] == 1.0
+    assert "misses: 0" in capsys.readouterr().out

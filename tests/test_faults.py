@@ -23,8 +23,10 @@ import pytest
 import audio_factory as af
 import tasks
 from pipeline import schema
-from pipeline.asr import transcribe
-from pipeline.run import batch, workqueue
+from pipeline.asr import ModelLoadError, transcribe
+from pipeline.config import RetryOptions, Settings
+from pipeline.run import order, results, retry, workqueue
+from pipeline.run.inputs import plan_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLQA = [sys.executable, "-m", "pipeline.run.cli"]
@@ -116,7 +118,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_other_and_a_rerun_fini
     finished = stage_files(out, "transcript.json")
     assert len(finished) > done_at_kill, "w2 went on claiming"
     lost = 12 - len(finished)  # the rest of w1's piece, at most: w2 claimed everything else
-    assert 1 <= lost <= workqueue.piece_size(12, 2, batch.PART_SIZE) - 1
+    assert 1 <= lost <= workqueue.piece_size(12, 2, order.PART_SIZE) - 1
     assert (out / "summary.csv").read_text().count("not processed") == lost
     assert_no_half_files(out)
     rerun = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
@@ -191,7 +193,7 @@ def test_model_that_fails_to_load_once_is_retried(tmp_path, clip, monkeypatch, f
     def flaky(self, options):
         calls.append(1)
         if len(calls) == 1:
-            raise RuntimeError("model file busy")
+            raise ModelLoadError("model file busy")
         real(self, options)
 
     monkeypatch.setattr(transcribe, "_ENGINES", {})
@@ -199,6 +201,58 @@ def test_model_that_fails_to_load_once_is_retried(tmp_path, clip, monkeypatch, f
     assert build(inbox, tmp_path / "out")
     assert len(calls) == 2
     assert "ok" in (tmp_path / "out" / "summary.csv").read_text()
+
+
+def test_a_bug_in_a_stage_fails_at_once_and_is_reported_not_retried(tmp_path, clip, monkeypatch, fast_retries):
+    inbox = make_batch(tmp_path / "inbox", clip, 1)
+    tries = []
+
+    def buggy(*args, **kwargs):
+        tries.append(1)
+        raise RuntimeError("a bug, not bad luck")
+
+    monkeypatch.setattr(tasks.stages, "transcribe", buggy)
+    assert not build(inbox, tmp_path / "out")
+    assert len(tries) == 1  # a RuntimeError that is not a model load is not transient
+    calls, _ = plan_batch([str(inbox)])
+    (result,) = results.collect(tmp_path / "out", calls)
+    assert result.status == "failed" and result.error == "TranscribeCall: RuntimeError: a bug, not bad luck"
+
+
+@pytest.mark.parametrize(("error", "tries"), [
+    (PermissionError(errno.EACCES, "Permission denied"), 3), (OSError(errno.ENOSPC, "No space left"), 3),
+    (ModelLoadError("busy"), 3), (RuntimeError("bug"), 1), (ValueError("bug"), 1), (KeyError("bug"), 1),
+])  # fmt: skip
+def test_only_transient_errors_are_retried(error, tries):
+    calls = []
+
+    def work():
+        calls.append(1)
+        raise error
+
+    with pytest.raises(type(error)):
+        retry.with_retries(work, RetryOptions(attempts=3, delay_s=0.0), "test")
+    assert len(calls) == tries
+
+
+def test_with_redaction_no_unredacted_transcript_reaches_the_disk_and_a_rerun_does_nothing(tmp_path, clip, monkeypatch):
+    inbox = make_batch(tmp_path / "inbox", clip, 1)
+    out = tmp_path / "out"
+    settings = Settings().override({"report": {"redact": True}}).resolved()
+    written = []
+    real_replace = os.replace
+    monkeypatch.setattr(schema.os, "replace", lambda src, dst: written.append(Path(dst).name) or real_replace(src, dst))
+    report = tasks.BatchReport(inputs=[str(inbox)], out_dir=str(out), settings=settings)
+    assert luigi.build([report], local_scheduler=True, workers=1, log_level="ERROR")
+    assert "transcript.json" in written and "asr.json" not in written
+    (call,) = report.requires().requires()
+    assert call.complete() and not call.same_call(tasks.TranscribeCall).complete()  # each stage by its own file
+    assert call.requires().task_family == "ConvertRecording"
+    before = stage_files(out, "transcript.json")
+    monkeypatch.setattr(transcribe, "_ENGINES", {})
+    assert luigi.build([tasks.BatchReport(inputs=[str(inbox)], out_dir=str(out), settings=settings)],
+                       local_scheduler=True, workers=1, log_level="ERROR")  # fmt: skip
+    assert stage_files(out, "transcript.json") == before and not transcribe._ENGINES  # nothing transcribed again
 
 
 def test_briefly_unwritable_output_is_retried(tmp_path, clip, monkeypatch, fast_retries):
@@ -233,7 +287,7 @@ def test_full_disk_fails_clearly_and_leaves_no_finished_looking_file(tmp_path, c
     assert not list(out.glob("calls/*/transcript.json"))
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
     monkeypatch.setattr(schema.os, "fsync", real_fsync)
-    calls, _ = batch.plan((str(inbox),), "")
-    results = batch.write_outputs(out, calls, {})
-    assert {r.status for r in results} == {"failed"}
-    assert all("No space left on device" in r.error and r.error.startswith("AnalyzeCall") for r in results)
+    calls, _ = plan_batch([str(inbox)])
+    written = results.write_outputs(out, calls, {}, Settings().flags)
+    assert {r.status for r in written} == {"failed"}
+    assert all("No space left on device" in r.error and r.error.startswith("AnalyzeCall") for r in written)

@@ -248,7 +248,7 @@ def test_one_flag_per_type_sorted_most_severe_first(rules):
 def test_call_tone_reports_the_most_serious_tone_per_speaker(rules):
     segs = call(VOICEMAIL) + [make_segment("Hello, who is this?", "customer", 20.0, 9, 1)]
     run(segs, "outbound", rules)
-    tone_ = flags.call_tone(segs)
+    tone_ = flags.call_tone(segs, OPTIONS)
     assert tone_.label == "threatening"
     assert tone_.by_speaker == {"agent": "threatening", "customer": "neutral"}
     assert tone_.max_threat_score == max(s.threat_score for s in segs)
@@ -259,5 +259,5 @@ def test_call_tone_of_a_calm_call_is_its_prevailing_tone():
     segs = [make_segment("Thanks so much for your help today.", sid=i) for i in range(3)]
     for s in segs:
         s.tone = schema.ToneScores({"threatening": 0.0, "hostile": 0.0, "neutral": 0.2, "courteous": 0.8}, "courteous")
-    assert flags.call_tone(segs).label == "courteous"
-    assert flags.call_tone([]).label == "neutral"
+    assert flags.call_tone(segs, OPTIONS).label == "courteous"
+    assert flags.call_tone([], OPTIONS).label == "neutral"

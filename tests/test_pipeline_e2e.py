@@ -14,8 +14,9 @@ import pytest
 
 import audio_factory as af
 import tasks
-from pipeline.run import batch, runner
+from pipeline.run import progress, runner, worker
 from pipeline.run.cli import main as callqa
+from pipeline.run.inputs import plan_batch
 
 
 def read_summary(out):
@@ -67,6 +68,25 @@ def test_stereo_call_segments_know_agent_from_customer(sample_run):
     assert {s["channel"] for s in data["segments"] if s["speaker"] == "agent"} == {0}
 
 
+def test_conversation_metrics_reach_the_transcript_the_summary_and_the_report(sample_run):
+    with open(sample_run / "summary.csv", newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    old = header[: header.index("processing_s") + 1]
+    assert old[:3] == ["call_id", "source", "status"] and len(old) == 23  # the 1.1 columns, unchanged
+    new = header[len(old) : len(old) + 13]
+    assert new[:5] == ["talk_s", "non_talk_s", "longest_silence_s", "overlap_s", "interruptions"]
+    assert header[len(old) + 13 :] == ["started_at", "channel_roles", "label", "notes"]  # the manifest's own
+    row = next(r for r in read_summary(sample_run) if r["source"].endswith("call_support_stereo.wav"))
+    data = json.loads((sample_run / "calls" / row["call_id"] / "transcript.json").read_text())
+    m = data["metrics"]
+    assert data["schema_version"] == "1.2" and set(m["speakers"]) == {"agent", "customer"}
+    assert 0 < m["talk_s"] <= m["duration_s"] and m["talk_s"] + m["non_talk_s"] == pytest.approx(m["duration_s"], abs=0.01)
+    assert 60 < m["speakers"]["agent"]["words_per_minute"] < 300  # a person's speed
+    assert float(row["agent_talk_s"]) == m["speakers"]["agent"]["talk_s"]
+    page = (sample_run / "report.html").read_text(encoding="utf-8")
+    assert "Words/min" in page and "Agent talk" in page
+
+
 def test_cease_and_desist_voicemail_is_flagged_with_its_words(sample_run):
     rows = read_summary(sample_run)
     row = next(r for r in rows if r["source"].endswith("vm_cease_desist.mp3"))
@@ -95,7 +115,7 @@ def test_benign_samples_are_not_flagged(sample_run, samples_dir):
 def test_rerun_does_nothing_new(sample_run, samples_dir):
     before = {p: p.stat().st_mtime_ns for p in sample_run.rglob("transcript.json")}
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(sample_run), manifest=str(samples_dir / "manifest.csv"))
-    stats = runner.run_in_process(spec)
+    stats = worker.build_all(spec, plan_batch(spec.inputs, spec.manifest)[0])
     assert stats.ok and stats.model_loads == 0
     after = {p: p.stat().st_mtime_ns for p in sample_run.rglob("transcript.json")}
     assert before == after
@@ -137,11 +157,14 @@ def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path,
     (tmp_path / "tmp").mkdir()
     out = tmp_path / "out"
     spec = runner.RunSpec(inputs=[str(samples_dir)], out_dir=str(out), manifest=str(samples_dir / "manifest.csv"),
-                          settings={"callqa.report": {"html": "False"}})
-    stats = runner.run_workers(spec, 2)
+                          settings={"report": {"html": False}})
+    calls, _ = plan_batch(spec.inputs, spec.manifest)
+    bar = progress.Bar(len(calls), enabled=False)
+    stats = runner.run_workers(spec, calls, 2, bar)
     assert all(s.ok for s in stats)
+    assert (bar.done, bar.failed) == (len(calls), 0)  # every call reached the parent's progress once
+    assert bar.audio_s > 100
     assert [s.model_loads for s in stats] == [1, 1]  # both took calls, each loaded the model once
-    calls, _ = batch.plan((str(samples_dir),), str(samples_dir / "manifest.csv"))
     assert sum(s.calls for s in stats) == len(calls)
     assert all((out / "calls" / c.call_id / "transcript.json").exists() for c in calls)
     done = re.findall(r"\[(w\d)\] INFO done (.+?): ok", capfd.readouterr().err)

@@ -1,7 +1,8 @@
-"""The static HTML reports (pipeline/report.py), read back with html.parser."""
+"""The static HTML reports (pipeline/outputs/report*.py), read back with html.parser."""
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 from html.parser import HTMLParser
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import schema
+from pipeline.analysis import metrics
+from pipeline.config import FlagOptions
 from pipeline.outputs.report import write_batch_report, write_call_report
 from pipeline.schema import (
     AudioInfo,
@@ -23,6 +27,7 @@ from pipeline.schema import (
     Word,
 )
 
+FLAGS = FlagOptions()
 HOSTILE = "<img src=x onerror=alert(1)>"
 BREAKOUT = "</script><script>alert(2)</script>"
 RUN_INFO = {
@@ -124,6 +129,7 @@ def make_call(call_id, severity=None, score=0.0, agent="Dana", customer="Ann", t
         segments=segs,
         tone=CallTone("threatening" if severity else "neutral", {"threatening": score}, {}, score),
         flags=flags,
+        metrics=metrics.conversation(segs, 12.0),  # as analysis computes them
     )
 
 
@@ -148,7 +154,7 @@ def make_batch() -> list[CallTranscript]:
 @pytest.fixture
 def batch(tmp_path: Path) -> tuple[Page, str, list[CallTranscript]]:
     calls = make_batch()
-    path = write_batch_report(tmp_path, calls, RUN_INFO)
+    path = write_batch_report(tmp_path, calls, RUN_INFO, FLAGS)
     text = path.read_text(encoding="utf-8")
     return Page(text), text, calls
 
@@ -158,7 +164,7 @@ def call_page(tmp_path: Path) -> tuple[Page, str]:
     call = make_call("crit_high", "critical", 0.95, agent=HOSTILE, customer=HOSTILE, text=f"my name is {BREAKOUT} ok")
     call_dir = tmp_path / "calls" / call.call_id
     call_dir.mkdir(parents=True)
-    path = write_call_report(call_dir, call)
+    path = write_call_report(call_dir, call, FLAGS)
     assert path == call_dir / "report.html"
     text = path.read_text(encoding="utf-8")
     return Page(text), text
@@ -306,7 +312,7 @@ def test_call_page_shows_turns_flags_and_timeline(call_page):
 
 def test_failed_call_page_shows_the_error(tmp_path):
     call = make_batch()[5]
-    path = write_call_report(tmp_path, call, batch_report="../../report.html")
+    path = write_call_report(tmp_path, call, FLAGS, batch_report="../../report.html")
     text = path.read_text(encoding="utf-8")
     page = Page(text)
     _assert_no_injection(page, text)
@@ -317,14 +323,70 @@ def test_failed_call_page_shows_the_error(tmp_path):
 def test_failed_call_links_to_its_page_only_when_written(tmp_path):
     calls = make_batch()
     (tmp_path / "calls" / "gone").mkdir(parents=True)
-    write_call_report(tmp_path / "calls" / "gone", calls[6])
-    page = Page(write_batch_report(tmp_path, calls, {}).read_text(encoding="utf-8"))
+    write_call_report(tmp_path / "calls" / "gone", calls[6], FLAGS)
+    page = Page(write_batch_report(tmp_path, calls, {}, FLAGS).read_text(encoding="utf-8"))
     links = _links(page)
     assert "calls/gone/report.html" in links and "calls/broken/report.html" not in links
 
 
-def test_reports_are_written_atomically(tmp_path):
-    write_batch_report(tmp_path, make_batch(), RUN_INFO)
-    write_batch_report(tmp_path, [], {})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+class DiskFullHalfway:
+    """A text file that takes half of what it is given, then fails as a full disk does."""
+
+    def __init__(self, path, *args, **kwargs):
+        self.fh = open(path, *args, **kwargs)
+
+    def write(self, text):
+        self.fh.write(text[: len(text) // 2])
+        self.fh.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+def test_a_report_write_that_fails_midway_leaves_the_old_report_whole(tmp_path, monkeypatch):
+    old = write_batch_report(tmp_path, make_batch(), RUN_INFO, FLAGS).read_text(encoding="utf-8")
+    monkeypatch.setattr(schema, "open", DiskFullHalfway, raising=False)  # what write_text_atomic opens
+    with pytest.raises(OSError, match="No space left"):
+        write_batch_report(tmp_path, [], {}, FLAGS)
+    monkeypatch.undo()
+    assert (tmp_path / "report.html").read_text(encoding="utf-8") == old  # not half of the new one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no partial file left in sight
+    write_batch_report(tmp_path, [], {}, FLAGS)
     assert "None." in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_agent_is_named_alike_in_the_csvs_and_the_report(tmp_path):
+    """One function names the agent: a manifest column agent_name shows everywhere or nowhere."""
+    import csv
+
+    from pipeline.outputs.writers import write_flagged, write_summary
+
+    call = make_call("named", "critical", 0.9)
+    call.metadata = {"Agent_Name": " Priya Raman ", "caller": "Luis"}
+    write_summary(tmp_path / "summary.csv", [call])
+    write_flagged(tmp_path / "flagged.csv", [call])
+    page = Page(write_batch_report(tmp_path, [call], {}, FLAGS).read_text(encoding="utf-8"))
+    for name in ("summary.csv", "flagged.csv"):
+        with open(tmp_path / name, newline="") as fh:
+            (row,) = [r for r in csv.DictReader(fh)]
+        assert (row["agent"], row["customer"]) == ("Priya Raman", "Luis"), name
+    assert {r["data-agent"] for r in page.find("tr", "call-row")} == {"Priya Raman"}
+    assert [r["data-agent"] for r in page.find("tr", "agent-row")] == ["Priya Raman"]
+
+
+@pytest.mark.parametrize(("options", "level", "chip"), [
+    (FlagOptions(), "mid", True),  # 0.4: under the flag threshold, over the review threshold
+    (FlagOptions(threat_threshold=0.35), "hi", True),
+    (FlagOptions(review_threshold=0.45), "lo", False),
+])  # fmt: skip
+def test_threat_bands_follow_the_runs_thresholds(tmp_path, options, level, chip):
+    call = make_call("scored", score=0.4)
+    page = Page(write_call_report(tmp_path, call, options).read_text(encoding="utf-8"))
+    assert [b["class"] for b in page.find("rect", "tl-threat")] == [f"tl-threat {level}"]
+    assert bool(page.find("span", "threat")) == chip
+    batch = Page(write_batch_report(tmp_path, [call], {}, options).read_text(encoding="utf-8"))
+    assert batch.find("span", "fill", **{"class": f"fill {level}"})

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.config import FlagOptions
 from pipeline.outputs.report import write_batch_report, write_call_report
 from pipeline.schema import (
     AudioInfo,
@@ -115,8 +116,8 @@ def report_dir(tmp_path: Path) -> Path:
         call_dir.mkdir(parents=True)
         if call.status == "ok":
             _write_wav(call_dir / "audio.wav")
-        write_call_report(call_dir, call)
-    write_batch_report(out, calls, {"engine": "faster-whisper", "model": "tiny.en"})
+        write_call_report(call_dir, call, FlagOptions())
+    write_batch_report(out, calls, {"engine": "faster-whisper", "model": "tiny.en"}, FlagOptions())
     return out
 
 

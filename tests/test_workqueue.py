@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import batch, inputs
+from pipeline.run import inputs, order
 from pipeline.run.locking import folder_lock
 from pipeline.run.workqueue import WorkQueue, piece_size
 
@@ -135,7 +135,7 @@ def test_batch_order_is_largest_first_and_a_piece_keeps_its_order(tmp_path):
     for name, size in (("small.wav", 10), ("big.wav", 3000), ("middle.wav", 500)):
         (tmp_path / name).write_bytes(b"\0" * size)
     calls = inputs.plan_batch([str(tmp_path)], None)[0]
-    ordered = batch.ordered(calls)
+    ordered = order.ordered(calls)
     assert [Path(c.source).name for c in ordered] == ["big.wav", "middle.wav", "small.wav"]
     piece = [ordered[2].call_id, "gone-0000000000", ordered[0].call_id]
-    assert [c.call_id for c in batch.select(calls, piece)] == [ordered[2].call_id, ordered[0].call_id]
+    assert [c.call_id for c in order.select(calls, piece)] == [ordered[2].call_id, ordered[0].call_id]

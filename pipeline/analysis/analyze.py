@@ -1,7 +1,8 @@
-"""Analyze: tone per segment, prosody per speaker, phrase rules, then the call's flags.
+"""Analyze: conversation metrics, tone per segment, prosody per speaker, phrase rules, then
+the call's flags.
 
-One call in, the same call out with ``tone``, ``prosody``, ``rule_hits``, ``threat_score``,
-``CallTone`` and ``flags`` filled in. The classifier and the rules are loaded once per
+One call in, the same call out with ``metrics``, ``tone``, ``prosody``, ``rule_hits``,
+``threat_score``, ``CallTone`` and ``flags`` filled in. The classifier and the rules are loaded once per
 process and reused for every call.
 """
 
@@ -13,7 +14,7 @@ import logging
 import numpy as np
 
 from pipeline.analysis import flags as flags_mod
-from pipeline.analysis import prosody, roles, tone
+from pipeline.analysis import metrics, prosody, roles, tone
 from pipeline.analysis.rules import RuleSet, load_rules
 from pipeline.config import FlagOptions, ToneOptions
 from pipeline.schema import CallTranscript
@@ -29,8 +30,12 @@ def _rules(path: str) -> RuleSet:
 def analyze_call(
     call: CallTranscript, tracks: dict[int, np.ndarray], tone_options: ToneOptions, flag_options: FlagOptions
 ) -> None:
-    """Fill in tone, prosody, rule evidence and flags of ``call`` (in place)."""
+    """Fill in metrics, tone, prosody, rule evidence and flags of ``call`` (in place); a call
+    without speech gets its metrics only. ``tracks``: the transcribed channels' samples."""
     segments = call.segments
+    call.metrics = metrics.conversation(segments, call.audio.duration_s)
+    if not segments:
+        return
     classifier = tone.get_classifier(tone_options)
     for segment, scores in zip(segments, classifier.classify(tone.context_texts(segments, tone_options))):
         segment.tone = scores
@@ -40,5 +45,5 @@ def analyze_call(
     roles.decide_roles(call, [s.prosody for s in segments])
     hits = _rules(flag_options.rules).match(segments, call.audio.duration_s)
     flags_mod.score_segments(segments, hits, flag_options)
-    call.tone = flags_mod.call_tone(segments)
+    call.tone = flags_mod.call_tone(segments, flag_options)
     call.flags = flags_mod.detect_flags(segments, call.direction, flag_options)

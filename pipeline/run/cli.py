@@ -10,16 +10,26 @@ Exit codes of ``callqa run``:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
 from pipeline import __version__
-from pipeline.config import ENGINES, FlagOptions, ToneOptions, TranscribeOptions, validate
+from pipeline.config import ENGINES, Settings, parse_pairs
+from pipeline.layout import FLAGGED_CSV, REPORT_HTML, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.logs import setup_logging
+from pipeline.run import evaluate as evaluation
+from pipeline.run import progress, results, worker
+from pipeline.run.inputs import CallInput, ManifestError, plan_batch
+from pipeline.run.runner import DEFAULT_SCHEDULER_PORT, RunSpec, WorkerStats, parse_scheduler, run_workers
 
 log = logging.getLogger("pipeline")
 
@@ -34,36 +44,58 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="CSV with a 'file' column (relative to the CSV) and optional direction "
                         "(inbound|outbound), agent, customer, started_at, channel_roles (e.g. "
                         "'agent,customer'); other columns are passed through to the outputs")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="worker processes, each loading the models once (default: one per core)")
-    p.add_argument("--threads", type=int, default=0, metavar="T",
-                   help="CPU threads per worker (default: cores / workers)")
-    p.add_argument("--engine", choices=ENGINES, default="faster-whisper",
-                   help="speech recognizer (default: faster-whisper)")
-    p.add_argument("--model", default="", metavar="NAME_OR_PATH",
-                   help="Whisper model name the engine knows (e.g. small.en, needs internet once) or a "
-                        "local path (CTranslate2 folder, or .pt for openai-whisper); default: the bundled tiny.en")
-    p.add_argument("--compute-type", default=TranscribeOptions.compute_type,
-                   help="faster-whisper compute type: int8 (default), float32, int8_float32 ...")
-    p.add_argument("--beam-size", type=int, default=TranscribeOptions.beam_size,
-                   help="beam size for decoding (default 1: greedy)")
-    p.add_argument("--language", default="", help="spoken language code (default: detect)")
-    p.add_argument("--no-vad", action="store_true", help="transcribe silence too (not recommended)")
-    p.add_argument("--tone-model", default="", metavar="NAME_OR_PATH",
-                   help="Hugging Face text-classification model to use instead of the bundled one")
-    p.add_argument("--label-map", default="", metavar="MAP",
-                   help="for --tone-model: its labels to ours, e.g. 'threat=threatening,insult=hostile'")
-    p.add_argument("--rules", default="", metavar="YAML", help="phrase rules file (default: the shipped rules)")
-    p.add_argument("--threat-threshold", type=float, default=None,
-                   help=f"threat score that flags a segment (default {FlagOptions.threat_threshold})")
-    p.add_argument("--redact", action="store_true",
-                   help="mask card, bank account, social security and phone numbers in every output")
-    p.add_argument("--no-html", action="store_true", help="do not write report.html pages")
     p.add_argument("--scheduler-host", default="", metavar="HOST[:PORT]",
                    help="join a running luigid central scheduler, so that processes on several machines "
                         "sharing INPUT and --out split the batch (default: a local scheduler)")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final summary")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    settings = p.add_argument_group(
+        "settings", "Each option's luigi.cfg key is in brackets ([transcribe.beam_size] is beam_size in "
+        "[callqa.transcribe]). An option given wins over luigi.cfg, which wins over the default shown; "
+        "an option not given leaves luigi.cfg's value.",
+    )  # fmt: skip
+    _add_setting_options(settings)
+
+
+def _add_setting_options(p) -> None:
+    """Options that set a part of Settings: ``dest`` is ``part.field``, and an option not given
+    leaves no attribute (argparse.SUPPRESS), so luigi.cfg keeps its say."""
+    d = Settings()
+
+    def setting(*flags: str, dest: str, help: str, **kwargs) -> None:
+        p.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, help=f"{help} [{dest}]", **kwargs)
+
+    setting("--workers", type=_at_least_one, metavar="N", dest="run.workers",
+            help="worker processes, each loading the models once (default: one per core)")
+    setting("--threads", type=int, metavar="T", dest="run.threads",
+            help="CPU threads per worker (default: cores / workers)")
+    setting("--engine", choices=ENGINES, dest="transcribe.engine", help=f"speech recognizer (default: {d.transcribe.engine})")
+    setting("--model", metavar="NAME_OR_PATH", dest="transcribe.model",
+            help="Whisper model name the engine knows (e.g. small.en, needs internet once) or a local path "
+                 "(CTranslate2 folder, or .pt for openai-whisper); default: the bundled tiny.en")
+    setting("--compute-type", metavar="TYPE", dest="transcribe.compute_type",
+            help=f"faster-whisper compute type: int8, float32, int8_float32 ... (default: {d.transcribe.compute_type})")
+    setting("--beam-size", type=int, metavar="N", dest="transcribe.beam_size",
+            help=f"beam size for decoding (default: {d.transcribe.beam_size}, greedy)")
+    setting("--language", metavar="CODE", dest="transcribe.language", help="spoken language code (default: detect)")
+    setting("--no-vad", action="store_false", dest="transcribe.vad", help="transcribe silence too (not recommended)")
+    setting("--tone-model", metavar="NAME_OR_PATH", dest="tone.model",
+            help="Hugging Face text-classification model to use instead of the bundled one")
+    setting("--label-map", type=parse_pairs, metavar="MAP", dest="tone.label_map",
+            help="for --tone-model: its labels to ours, e.g. 'threat=threatening,insult=hostile'")
+    setting("--rules", metavar="YAML", dest="flags.rules", help="phrase rules file (default: the shipped rules)")
+    setting("--threat-threshold", type=float, metavar="X", dest="flags.threat_threshold",
+            help=f"threat score that flags a segment (default: {d.flags.threat_threshold})")
+    setting("--redact", action="store_true", dest="report.redact",
+            help="mask card, bank account, social security and phone numbers in every output")
+    setting("--no-html", action="store_false", dest="report.html", help="do not write report.html pages")
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,88 +124,98 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace) -> dict[str, dict[str, str]]:
-    """Luigi config sections from the command's options."""
-    workers = max(1, args.workers)
-    threads = args.threads or max(1, (os.cpu_count() or 1) // workers)
-    transcribe = {
-        "engine": args.engine, "model": args.model, "compute_type": args.compute_type,
-        "beam_size": str(args.beam_size), "language": args.language, "vad": str(not args.no_vad),
-        "threads": str(threads),
-    }  # fmt: skip
-    tone = {"model": args.tone_model, "label_map": args.label_map, "threads": str(threads)}
-    flags = {"rules": args.rules}
-    if args.threat_threshold is not None:
-        flags["threat_threshold"] = str(args.threat_threshold)
-    report = {"redact": str(args.redact), "html": str(not args.no_html)}
-    return {"callqa.transcribe": transcribe, "callqa.tone": tone, "callqa.flags": flags, "callqa.report": report}
+def given_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The settings given on the command line, part -> field -> value (only those given)."""
+    given: dict[str, dict[str, Any]] = {}
+    for dest, value in vars(args).items():
+        part, dot, name = dest.partition(".")
+        if dot:
+            given.setdefault(part, {})[name] = value
+    return given
 
 
-def _check(args: argparse.Namespace) -> None:
+def settings_for(args: argparse.Namespace) -> Settings:
+    """The run's settings (luigi.cfg and the options given), or ValueError for a wrong command."""
     if not args.inputs and not args.manifest:
         raise ValueError("give at least one INPUT file or folder, or --manifest")
-    if args.workers < 1:
-        raise ValueError("--workers must be at least 1")
-    validate(
-        transcribe=TranscribeOptions(engine=args.engine, beam_size=args.beam_size, threads=max(1, args.threads or 1)),
-        tone=ToneOptions(),
-        flags=FlagOptions(threat_threshold=args.threat_threshold if args.threat_threshold is not None else 0.5),
-    )
-    if args.model and os.path.sep in args.model and not os.path.exists(args.model):
-        raise ValueError(f"--model {args.model}: no such file or folder")
-    if args.label_map and not args.tone_model:
-        raise ValueError("--label-map applies only with --tone-model (a Hugging Face model's labels)")
     if args.manifest and not os.path.isfile(args.manifest):
         raise ValueError(f"--manifest {args.manifest}: no such file")
+    return tasks.load_settings(given_settings(args))
+
+
+class UsageError(ValueError):
+    """The command itself is wrong (exit code 2)."""
+
+
+def _plan(args: argparse.Namespace) -> tuple[Settings, RunSpec, list[CallInput], list[str]]:
+    """The run's settings, its spec and its planned calls (with the problems found), once."""
+    try:
+        settings = settings_for(args)
+        host, port = parse_scheduler(args.scheduler_host) if args.scheduler_host else ("", DEFAULT_SCHEDULER_PORT)
+        calls, problems = plan_batch(list(args.inputs), args.manifest or None)
+    except (ValueError, ManifestError) as e:
+        raise UsageError(str(e)) from e
+    if not calls:
+        raise UsageError("no recordings found in " + ", ".join(args.inputs or [args.manifest]))
+    spec = RunSpec(
+        inputs=list(args.inputs), out_dir=args.out, manifest=args.manifest or "", settings=settings.to_dict(),
+        scheduler_host=host, scheduler_port=port, log_level=logging.getLevelName(log.getEffectiveLevel()),
+    )  # fmt: skip
+    return settings, spec, calls, problems
 
 
 def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     """Run the batch; returns (exit code, results, run info)."""
-    from pipeline.run import batch
-    from pipeline.run.inputs import ManifestError
-    from pipeline.run.runner import RunSpec, parse_scheduler, run_in_process, run_workers
-
     try:
-        _check(args)
-        host, port = parse_scheduler(args.scheduler_host) if args.scheduler_host else ("", 0)
-        calls, problems = batch.plan(tuple(args.inputs), args.manifest or "")
-    except (ValueError, ManifestError) as e:
+        settings, spec, calls, problems = _plan(args)
+    except UsageError as e:
         print(f"callqa: error: {e}", file=sys.stderr)
         return EXIT_USAGE, [], {}
     for problem in problems:
         log.warning("%s", problem)
-    if not calls:
-        print("callqa: error: no recordings found in " + ", ".join(args.inputs or [args.manifest]), file=sys.stderr)
-        return EXIT_USAGE, [], {}
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    workers = min(max(1, args.workers), len(calls)) if not host else max(1, args.workers)
-    settings = settings_from(args)
+    workers = settings.run.workers if spec.scheduler_host else min(settings.run.workers, len(calls))
     log.info("%d recordings, %d worker(s), output in %s", len(calls), workers, out_dir)
-    started_at = datetime.now(timezone.utc)
-    started = time.perf_counter()
-    spec = RunSpec(inputs=list(args.inputs), out_dir=str(out_dir), manifest=args.manifest or "",
-                   settings=settings, scheduler_host=host, scheduler_port=port or 8082,
-                   log_level=logging.getLevelName(log.getEffectiveLevel()))
-    if workers == 1:
-        stats = [run_in_process(spec)]
-    else:
-        stats = run_workers(spec, workers)
-    wall = time.perf_counter() - started
+    started_at, started = datetime.now(timezone.utc), time.perf_counter()
+    stats = _build(spec, calls, workers, live=progress.wanted(args.verbose, args.quiet))
     run_info = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_s": round(wall, 2), "workers": workers, "version": __version__,
-        "engine": args.engine, "model": args.model or "tiny.en (bundled)",
-        "compute_type": args.compute_type, "beam_size": args.beam_size, "redact": args.redact,
-        "scheduler": f"{host}:{port}" if host else "local", "model_loads": sum(s.model_loads for s in stats),
-        "problems": problems, "options": settings,
+        "wall_s": round(time.perf_counter() - started, 2), "workers": workers,
+        **_settings_info(settings, spec), "model_loads": sum(s.model_loads for s in stats), "problems": problems,
+        "options": {f"callqa.{part}": values for part, values in settings.to_dict().items()},
     }  # fmt: skip
-    results = batch.write_outputs(out_dir, calls, run_info)
-    failed_unexpectedly = any(r.status == "failed" for r in results) or not all(s.ok for s in stats)
-    bad_input = any(r.status != "ok" for r in results)
+    written = results.write_outputs(out_dir, calls, run_info, settings.flags)
+    failed_unexpectedly = any(r.status == "failed" for r in written) or not all(s.ok for s in stats)
+    bad_input = any(r.status != "ok" for r in written)
     code = EXIT_FAILED if failed_unexpectedly else EXIT_BAD_INPUT if bad_input else EXIT_OK
-    return code, results, run_info
+    return code, written, run_info
+
+
+def _build(spec: RunSpec, calls: list[CallInput], workers: int, live: bool) -> list[WorkerStats]:
+    """Build the calls, in this process with one worker, else in worker processes; with
+    ``live``, one progress line for the whole batch instead of a log line per call."""
+    done = sum((call_dir(spec.out_dir, c.call_id) / TRANSCRIPT_JSON).exists() for c in calls)
+    with progress.Bar(len(calls), done, enabled=live) as bar:
+        if workers > 1:
+            return run_workers(spec, calls, workers, bar)
+        progress.set_sink(bar.update)
+        try:
+            with logging_redirect_tqdm(loggers=[log]) if live else contextlib.nullcontext():
+                return [worker.build_all(spec, calls)]
+        finally:
+            progress.set_sink(None)
+
+
+def _settings_info(settings: Settings, spec: RunSpec) -> dict:
+    """The run header of the batch report, in its order."""
+    t = settings.transcribe
+    return {
+        "version": __version__, "engine": t.engine, "model": t.model or "tiny.en (bundled)",
+        "compute_type": t.compute_type, "beam_size": t.beam_size, "redact": settings.report.redact,
+        "scheduler": f"{spec.scheduler_host}:{spec.scheduler_port}" if spec.scheduler_host else "local",
+    }  # fmt: skip
 
 
 def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
@@ -202,23 +244,33 @@ def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
     if len(failed) > 10:
         lines.append(f"  ! ... and {len(failed) - 10} more (see summary.csv)")
     lines += [
-        f"  summary          {out_dir / 'summary.csv'}",
-        f"  flagged list     {out_dir / 'flagged.csv'}",
-        f"  report           {(out_dir / 'report.html').resolve()}",
+        f"  summary          {out_dir / SUMMARY_CSV}",
+        f"  flagged list     {out_dir / FLAGGED_CSV}",
+        f"  report           {(out_dir / REPORT_HTML).resolve()}",
     ]
     print("\n".join(lines))
 
 
+def evaluate(args: argparse.Namespace) -> int:
+    """``callqa evaluate``: run the batch, then score its flags against the manifest's labels."""
+    code, results, _ = execute(args)
+    if not results:
+        return code or EXIT_USAGE
+    report = evaluation.score(results)
+    print(evaluation.format_report(report))
+    print(f"\nmetrics written to {evaluation.write_metrics(Path(args.out), report)}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(verbose=args.verbose, quiet=args.quiet)
+    # Under a live progress line, the log keeps to warnings (the line says the rest).
+    setup_logging(verbose=args.verbose, quiet=args.quiet or progress.wanted(args.verbose, args.quiet))
     if args.command == "evaluate":
-        from pipeline.run.evaluate import run_evaluation
-
-        return run_evaluation(args)
-    code, results, run_info = execute(args)
-    if results:
-        print_summary(results, run_info, Path(args.out))
+        return evaluate(args)
+    code, written, run_info = execute(args)
+    if written:
+        print_summary(written, run_info, Path(args.out))
     return code
 
 

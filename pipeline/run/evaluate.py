@@ -8,7 +8,6 @@ nothing should be flagged).
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import Counter
 from pathlib import Path
@@ -17,6 +16,7 @@ from pipeline.schema import ABUSIVE_CALLER, HOSTILE_AGENT, THREATENING_OUTBOUND,
 
 LABEL_OF_FLAG = {THREATENING_OUTBOUND: "threat", ABUSIVE_CALLER: "abusive", HOSTILE_AGENT: "hostile"}
 LABELS = ("threat", "abusive", "hostile", "benign")
+EVALUATION_JSON = "evaluation.json"
 
 
 def predicted(call: CallTranscript) -> str:
@@ -69,16 +69,9 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run_evaluation(args: argparse.Namespace) -> int:
-    from pipeline.run.cli import EXIT_USAGE, execute
-
-    code, results, _ = execute(args)
-    if not results:
-        return code or EXIT_USAGE
-    report = score(results)
-    print(format_report(report))
+def write_metrics(out_dir: Path, report: dict) -> Path:
+    """The report's numbers (not its calls) as ``out_dir/evaluation.json``."""
     metrics = {k: v for k, v in report.items() if k in ("calls", "skipped", "labels")}
-    out = Path(args.out) / "evaluation.json"
+    out = Path(out_dir) / EVALUATION_JSON
     out.write_text(json.dumps(metrics, indent=1), encoding="utf-8")
-    print(f"\nmetrics written to {out}")
-    return 0
+    return out

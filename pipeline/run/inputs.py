@@ -24,7 +24,6 @@ log = logging.getLogger("pipeline")
 AUDIO_EXTENSIONS = frozenset(
     ".wav .wave .mp3 .m4a .mp4 .aac .ogg .oga .opus .flac .wma .amr .webm .aif .aiff .au .caf .gsm .3gp .mka".split()
 )
-KNOWN_COLUMNS = ("file", "direction", "agent", "customer", "started_at", "channel_roles")
 MAX_SLUG = 48  # characters of the file name kept in a call id
 CALL_FOLDER_MARK = "audio.json"  # a callqa call folder: its outputs never feed a batch again
 

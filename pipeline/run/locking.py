@@ -1,5 +1,5 @@
 """Folder locks: per call, so two runs on the same output folder never work on one call at
-once, and on a run's work queue (``pipeline/workqueue.py``), so two workers never claim the
+once, and on a run's work queue (``workqueue.py``), so two workers never claim the
 same calls.
 
 The lock is ``flock`` on the folder itself: it needs no lock file (nothing is left behind),

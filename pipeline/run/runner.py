@@ -1,25 +1,27 @@
-"""Run a batch through Luigi: in this process, or in N worker processes.
+"""Run a batch in N worker processes (``python -m pipeline.run.worker``), one machine.
 
 CTranslate2 is not fork-safe and Whisper models are expensive to load, so Luigi always runs
-with one in-process worker here; parallelism comes from separate worker processes, each
-loading its models once. With the local scheduler the processes pull pieces of the batch,
-largest calls first, from one work queue (``pipeline/workqueue.py``) until it is empty, so
-none idles while another still has calls; with a central scheduler (``luigid``) every
-process takes the whole batch and asks the scheduler for work, so several processes and
-machines split one batch without doing a file twice.
+with one in-process worker; parallelism comes from separate worker processes, each loading
+its models once. The parent plans the batch once and leaves it in a fresh run folder
+(``calls.json``). With the local scheduler the processes pull pieces of the batch, largest
+calls first, from a work queue in that folder (``workqueue.py``) until it is empty, so none
+idles while another still has calls; with a central scheduler (``luigid``) every process takes
+the whole batch and asks the scheduler for work, so several processes and machines split one
+batch without doing a file twice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+import threading
 from dataclasses import asdict, dataclass, field, replace
 
+from pipeline.run import order, plan
+from pipeline.run.inputs import CallInput
+from pipeline.run.progress import Bar, read_line
 from pipeline.run.workqueue import WorkQueue
 
 log = logging.getLogger("pipeline")
@@ -34,10 +36,10 @@ class RunSpec:
     inputs: list[str]
     out_dir: str
     manifest: str = ""
-    settings: dict[str, dict[str, str]] = field(default_factory=dict)  # luigi.cfg section -> key -> value
+    settings: dict[str, dict] = field(default_factory=dict)  # Settings.to_dict(); empty = the defaults
     scheduler_host: str = ""  # empty = local scheduler
     scheduler_port: int = DEFAULT_SCHEDULER_PORT
-    queue: str = ""  # work queue folder to claim pieces from; empty = the whole batch
+    folder: str = ""  # the run's folder: calls.json, and the work queue with the local scheduler
     worker_name: str = "w1"
     log_level: str = "INFO"  # of the package logger in worker processes
 
@@ -63,103 +65,52 @@ def parse_scheduler(value: str) -> tuple[str, int]:
         raise ValueError(f"--scheduler-host takes HOST or HOST:PORT, not {value!r}") from e
 
 
-def apply_settings(settings: dict[str, dict[str, str]]) -> None:
-    import luigi.configuration
+def run_workers(spec: RunSpec, calls: list[CallInput], workers: int, bar: Bar | None = None) -> list[WorkerStats]:
+    """Start ``workers`` processes over the planned ``calls`` and wait for them all; each
+    call they finish moves ``bar``.
 
-    config = luigi.configuration.get_config()
-    for section, values in settings.items():
-        if not config.has_section(section):
-            config.add_section(section)
-        for key, value in values.items():
-            config.set(section, key, str(value))
-
-
-def run_in_process(spec: RunSpec) -> WorkerStats:
-    """Build calls with one in-process Luigi worker, one ``luigi.build`` per piece: the pieces
-    this process claims from the run's work queue, or else (one worker, or a central
-    scheduler) the whole batch in parts of ``batch.PART_SIZE``."""
-    import luigi
-
-    import tasks
-    from pipeline.asr import transcribe
-    from pipeline.run import batch
-
-    apply_settings(spec.settings)
-    started = time.perf_counter()
-    loads_before = len(transcribe.MODEL_LOADS)
-    calls, _ = batch.plan(tuple(spec.inputs), spec.manifest)
-    kwargs = {"workers": 1, "log_level": "WARNING", "detailed_summary": True}
-    if spec.scheduler_host:
-        kwargs.update(scheduler_host=spec.scheduler_host, scheduler_port=spec.scheduler_port)
-    else:
-        kwargs["local_scheduler"] = True
-    ok, scheduled = True, 0
-    for piece in _pieces(spec, calls):
-        target = tasks.CallBatch(inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, call_ids=piece)
-        result = luigi.build([target], **kwargs)
-        ok = ok and bool(result.scheduling_succeeded)
-        scheduled += len(piece)
-        log.info("this worker has built %d of the batch's %d calls", scheduled, len(calls))
-    return WorkerStats(
-        worker=spec.worker_name,
-        ok=ok,
-        model_loads=len(transcribe.MODEL_LOADS) - loads_before,
-        tasks_seconds=round(time.perf_counter() - started, 3),
-        calls=scheduled,
-    )
-
-
-def _pieces(spec: RunSpec, calls: list) -> Iterator[list[str]]:
-    """Call ids to build together: claimed from the queue, or the batch in fixed parts."""
-    from pipeline.run.batch import PART_SIZE
-
-    if spec.queue:
-        yield from WorkQueue(spec.queue).pieces()
-        return
-    ids = [c.call_id for c in calls]
-    for start in range(0, len(ids), PART_SIZE):
-        yield ids[start : start + PART_SIZE]
-
-
-def run_workers(spec: RunSpec, workers: int) -> list[WorkerStats]:
-    """Start ``workers`` processes (``python -m pipeline.run.worker``) and wait for them all.
-
-    With the local scheduler they share a fresh work queue over the batch, largest calls
-    first, removed when they have ended; with a central scheduler there is none.
+    The run's folder (calls.json, and with the local scheduler a work queue over the calls,
+    largest first) is fresh for the run and removed when the workers have ended.
     """
-    from pipeline.run import batch
-
-    queue = None
-    if not spec.scheduler_host:
-        calls, _ = batch.plan(tuple(spec.inputs), spec.manifest)
-        queue = WorkQueue.create([c.call_id for c in batch.ordered(calls)], workers, most=batch.PART_SIZE)
+    queue = WorkQueue.create([c.call_id for c in order.ordered(calls)], workers, most=order.PART_SIZE)
     try:
-        return _start_and_wait(replace(spec, queue=str(queue.folder) if queue else ""), workers)
+        plan.save(queue.folder / plan.CALLS_JSON, calls)
+        return _start_and_wait(replace(spec, folder=str(queue.folder)), workers, bar or Bar(len(calls), enabled=False))
     finally:
-        if queue:
-            queue.remove()
+        queue.remove()
 
 
-def _start_and_wait(spec: RunSpec, workers: int) -> list[WorkerStats]:
-    procs = []
+def _start_and_wait(spec: RunSpec, workers: int, bar: Bar) -> list[WorkerStats]:
+    """Start the workers; a thread per worker reads its stdout (progress lines, then its
+    statistics) and, under a live bar, its stderr, written above the bar."""
+    procs, readers, last_lines = [], [], {}
     for i in range(workers):
         mine = replace(spec, worker_name=f"w{i + 1}")
         cmd = [sys.executable, "-m", "pipeline.run.worker", json.dumps(asdict(mine))]
-        env = dict(os.environ, PYTHONPATH=_project_path())
-        procs.append((mine.worker_name, subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)))
-    stats = []
-    for name, proc in procs:
-        out, _ = proc.communicate()
-        last = out.strip().splitlines()[-1] if out.strip() else ""
-        try:
-            stats.append(WorkerStats(**{**json.loads(last), "exit_code": proc.returncode}))
-        except (json.JSONDecodeError, TypeError):
-            log.error("worker %s ended with exit code %s and no report", name, proc.returncode)
-            stats.append(WorkerStats(name, False, 0, 0.0, proc.returncode))
-    return stats
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE if bar.enabled else None, text=True)
+        procs.append((mine.worker_name, proc))
+        readers.append(threading.Thread(target=_read_stdout, args=(proc, bar, last_lines, mine.worker_name)))
+        if bar.enabled:
+            readers.append(threading.Thread(target=lambda p=proc: [bar.write(line) for line in p.stderr]))
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    return [_stats(name, proc.wait(), last_lines.get(name, "")) for name, proc in procs]
 
 
-def _project_path() -> str:
-    """PYTHONPATH for workers: the folder holding tasks.py, ahead of what was there."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH", "")) if p)
+def _read_stdout(proc: subprocess.Popen, bar: Bar, last_lines: dict[str, str], name: str) -> None:
+    for line in proc.stdout:
+        event = read_line(line)
+        if event is not None:
+            bar.update(event)
+        elif line.strip():
+            last_lines[name] = line.strip()
+
+
+def _stats(name: str, exit_code: int, last_line: str) -> WorkerStats:
+    try:
+        return WorkerStats(**{**json.loads(last_line), "exit_code": exit_code})
+    except (json.JSONDecodeError, TypeError):
+        log.error("worker %s ended with exit code %s and no report", name, exit_code)
+        return WorkerStats(name, False, 0, 0.0, exit_code)

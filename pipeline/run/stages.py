@@ -21,6 +21,7 @@ from pathlib import Path
 from pipeline.asr import audio as audio_mod
 from pipeline.asr import transcripts
 from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
+from pipeline.layout import ASR_JSON, AUDIO_JSON, AUDIO_WAV, TRANSCRIPT_JSON, TRANSCRIPT_VTT
 from pipeline.run.inputs import CallInput
 from pipeline.schema import (
     STATUS_MISSING,
@@ -34,18 +35,6 @@ from pipeline.schema import (
 )
 
 log = logging.getLogger("pipeline")
-
-AUDIO_JSON = "audio.json"
-AUDIO_WAV = "audio.wav"
-ASR_JSON = "asr.json"
-TRANSCRIPT_JSON = "transcript.json"
-TRANSCRIPT_VTT = "transcript.vtt"
-CALL_REPORT = "report.html"
-
-
-def call_dir(out_dir: Path, call_id: str) -> Path:
-    return Path(out_dir) / "calls" / call_id
-
 
 def remove_stale_temp(folder: Path) -> int:
     """Delete temporary files that a killed process left in ``folder``.
@@ -109,8 +98,9 @@ def _read_transcript(call: CallInput, result: CallTranscript) -> None:
     result.audio.channels = len(result.audio.tracks)
 
 
-def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
-    """Run Whisper over the kept tracks of audio.wav; write asr.json."""
+def transcribe(folder: Path, options: TranscribeOptions, keep: bool = True) -> CallTranscript:
+    """Run Whisper over the kept tracks of audio.wav; write asr.json unless not ``keep``
+    (with redaction, the unredacted transcript goes straight to analysis, never to disk)."""
     from pipeline.asr.transcribe import transcribe_tracks
 
     call = load_transcript(folder / AUDIO_JSON)
@@ -123,21 +113,23 @@ def transcribe(folder: Path, options: TranscribeOptions) -> CallTranscript:
         for track in kept:
             track.speech_s = round(sum(s.end - s.start for s in call.segments if s.channel == track.channel), 2)
     call.timings["transcribe"] = round(time.perf_counter() - started, 3)
-    save_transcript(folder / ASR_JSON, call)
+    if keep:
+        save_transcript(folder / ASR_JSON, call)
     return call
 
 
 def analyze(
-    folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions
+    folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions, call: CallTranscript | None = None
 ) -> CallTranscript:
-    """Tone, prosody, phrase rules and flags; write transcript.vtt, report.html, transcript.json."""
+    """Conversation metrics, tone, prosody, phrase rules and flags of ``call`` (the transcribed call; else asr.json's);
+    write transcript.vtt, report.html, transcript.json."""
     from pipeline.analysis.analyze import analyze_call
     from pipeline.outputs.writers import write_vtt
 
-    call = load_transcript(folder / ASR_JSON)
+    call = call or load_transcript(folder / ASR_JSON)
     started = time.perf_counter()
-    if call.status == STATUS_OK and call.segments:
-        kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"]
+    if call.status == STATUS_OK:
+        kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"] if call.segments else []
         tracks = audio_mod.read_wav(folder / AUDIO_WAV, kept) if kept else {}
         analyze_call(call, tracks, tone, flags)
     if report.redact:
@@ -149,10 +141,10 @@ def analyze(
     if report.html:
         from pipeline.outputs.report import write_call_report
 
-        write_call_report(folder, call)
+        write_call_report(folder, call, flags)
     save_transcript(folder / TRANSCRIPT_JSON, call)
     if report.redact:
-        (folder / ASR_JSON).unlink(missing_ok=True)  # the unredacted intermediate
+        (folder / ASR_JSON).unlink(missing_ok=True)  # an unredacted one left by an earlier run
     worst = call.worst_flag()
     log.info(
         "done %s: %s, %.1f s audio, %d words in %.1f s%s",

@@ -1,23 +1,79 @@
-"""One worker process of a batch: ``python -m pipeline.run.worker SPEC_JSON``.
+"""Build a batch's calls with Luigi in this process: ``build`` for ``callqa run`` with one
+worker, and ``python -m pipeline.run.worker SPEC_JSON``, one of the N worker processes that
+``callqa run --workers N`` starts (it prints its statistics as one JSON line on stdout).
 
-Started by ``callqa run --workers N``; prints its statistics as one JSON line on stdout.
+An entry point, above the Luigi tasks: it imports ``tasks`` (the Luigi module, installed
+beside the package) and hands them the run's settings and planned calls.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import time
+from collections.abc import Iterable
 from dataclasses import asdict
+from pathlib import Path
 
+import luigi
+
+import tasks
+from pipeline.asr import transcribe
+from pipeline.config import Settings
 from pipeline.logs import setup_logging
-from pipeline.run.runner import RunSpec, run_in_process
+from pipeline.run import order, plan, progress
+from pipeline.run.inputs import CallInput
+from pipeline.run.runner import RunSpec, WorkerStats
+from pipeline.run.workqueue import WorkQueue
+
+log = logging.getLogger("pipeline")
+
+
+def build(spec: RunSpec, calls: list[CallInput], pieces: Iterable[list[str]]) -> WorkerStats:
+    """One ``luigi.build`` with one in-process Luigi worker per piece of call ids; each call
+    finished goes to this process's progress sink (``progress.set_sink``)."""
+    settings = Settings.from_dict(spec.settings)
+    started, loads_before = time.perf_counter(), len(transcribe.MODEL_LOADS)
+    kwargs = {"workers": 1, "log_level": "WARNING", "detailed_summary": True}
+    if spec.scheduler_host:
+        kwargs.update(scheduler_host=spec.scheduler_host, scheduler_port=spec.scheduler_port)
+    else:
+        kwargs["local_scheduler"] = True
+    ok, scheduled = True, 0
+    for piece in pieces:
+        mine = order.select(calls, piece)
+        target = tasks.CallBatch(
+            inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, call_ids=piece,
+            calls=[plan.to_data(c) for c in mine], settings=settings,
+        )  # fmt: skip
+        ok = bool(luigi.build([target], **kwargs).scheduling_succeeded) and ok
+        scheduled += len(mine)
+        log.info("this worker has built %d of the batch's %d calls", scheduled, len(calls))
+    return WorkerStats(
+        worker=spec.worker_name,
+        ok=ok,
+        model_loads=len(transcribe.MODEL_LOADS) - loads_before,
+        tasks_seconds=round(time.perf_counter() - started, 3),
+        calls=scheduled,
+    )
+
+
+def build_all(spec: RunSpec, calls: list[CallInput]) -> WorkerStats:
+    """The whole batch in this process, in parts of ``order.PART_SIZE`` calls."""
+    return build(spec, calls, order.parts([c.call_id for c in calls]))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     spec = RunSpec(**json.loads(args[0]))
     setup_logging(verbose=spec.log_level == "DEBUG", quiet=spec.log_level == "WARNING", prefix=spec.worker_name)
-    stats = run_in_process(spec)
+    calls = plan.load(Path(spec.folder) / plan.CALLS_JSON)
+    progress.set_sink(progress.emit_line)  # one line per call finished, for the parent's bar
+    if spec.scheduler_host:  # the scheduler hands out the work: every process takes the whole batch
+        stats = build_all(spec, calls)
+    else:
+        stats = build(spec, calls, WorkQueue(spec.folder).pieces())
     print(json.dumps(asdict(stats)), flush=True)
     return 0 if stats.ok else 3
 

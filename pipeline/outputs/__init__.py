@@ -1,0 +1,1 @@
+"""What a reviewer reads: redaction, CSV and VTT writers, HTML reports."""
