@@ -31,6 +31,7 @@ TEMPLATE_DIR = CORPUS_DIR / "templates"
 TEMPLATE_AUTHOR = "template"
 SAFE_TONES = ("neutral", "courteous")  # a sentence of such a turn has the turn's tone
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+_ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|No|vs|etc|Inc|Ltd|Co)\.$")
 
 
 def author_of(script_id: str) -> str:
@@ -48,7 +49,14 @@ def load_scripts(paths: Iterable[Path] | None = None) -> list[dict]:
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
+    """The sentences of a turn; "Mr. Okafor" and "St. Luke's" stay whole."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(" ".join(text.split())):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        elif piece:
+            out.append(piece)
+    return out
 
 
 def _line(text: str, tone: str, threat_type: str | None, speaker: str, context: Sequence[str],

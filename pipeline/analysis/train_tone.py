@@ -52,6 +52,7 @@ LR_ADAPTER = 1e-3  # peak learning rates (one-cycle schedule)
 LR_HEAD = 3e-3
 WEIGHT_DECAY = 1e-2
 DROPOUT = 0.1  # on the features, before each MLP
+LABEL_SMOOTHING = 0.0  # of the tone loss; > 0 keeps the head from near-certain scores
 THREAT_WEIGHT = 1.5  # loss weight of threatening lines (others 1): a missed threat costs more
 ADAPTED_MODULES = ("attention.self.query", "attention.self.key", "attention.self.value",
                    "attention.output.dense", "intermediate.dense", "output.dense")
@@ -137,7 +138,7 @@ def layers_of(model: torch.nn.Sequential) -> list[tuple[np.ndarray, np.ndarray]]
             for m in model if isinstance(m, torch.nn.Linear)]
 
 
-def train(encoder: Encoder, rows: list[dict], seed: int) -> tuple[dict, dict]:
+def train(encoder: Encoder, rows: list[dict], seed: int, smoothing: float = LABEL_SMOOTHING) -> tuple[dict, dict]:
     """Fit adapters and both MLPs; returns (MLP layers, adapter)."""
     texts = inputs(rows)
     currents = [t.rsplit(CONTEXT_SEP, 1)[-1] for t in texts]
@@ -170,7 +171,8 @@ def train(encoder: Encoder, rows: list[dict], seed: int) -> tuple[dict, dict]:
             row = {t: k for k, t in enumerate(unique)}
             x = torch.cat([pooled[[row[texts[i]] for i in idx]],
                            pooled[[row[currents[i]] for i in idx]]], dim=1)
-            loss = torch.nn.functional.cross_entropy(tone_mlp(x), y_tone[idx], weight=class_weight)
+            loss = torch.nn.functional.cross_entropy(tone_mlp(x), y_tone[idx], weight=class_weight,
+                                                     label_smoothing=smoothing)
             if (y_type[idx] >= 0).any():
                 loss = loss + torch.nn.functional.cross_entropy(type_mlp(x), y_type[idx],
                                                                 ignore_index=-100)
@@ -232,6 +234,7 @@ def main() -> None:
                         help="comma-separated authors held out for the dev report (e.g. RG,IH); "
                              "empty = train on every author, no dev report")
     parser.add_argument("--no-templates", action="store_true", help="leave out the template lines")
+    parser.add_argument("--label-smoothing", type=float, default=LABEL_SMOOTHING)
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -245,7 +248,7 @@ def main() -> None:
     train_rows, dev_rows = corpus.split_by_author(rows, held)
     print(f"{len(train_rows)} training lines, {len(dev_rows)} dev lines (authors held out: {held or 'none'})")
     started = time.perf_counter()
-    layers, adapter = train(Encoder(), train_rows, args.seed)
+    layers, adapter = train(Encoder(), train_rows, args.seed, args.label_smoothing)
     print(f"trained on {len(train_rows)} lines in {time.perf_counter() - started:.0f} s")
     save_head(args.out, layers, adapter, LORA_ALPHA / LORA_RANK, reference_embeddings(train_rows))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)")
