@@ -52,7 +52,8 @@ LR_ADAPTER = 1e-3  # peak learning rates (one-cycle schedule)
 LR_HEAD = 3e-3
 WEIGHT_DECAY = 1e-2
 DROPOUT = 0.1  # on the features, before each MLP
-LABEL_SMOOTHING = 0.0  # of the tone loss; > 0 keeps the head from near-certain scores
+LABEL_SMOOTHING = 0.1  # of the tone loss: keeps the head from near-certain scores (dev precision +0.05)
+TEMPLATE_SHARE = 0.5  # of the template lines trained on beside the written scripts
 THREAT_WEIGHT = 1.5  # loss weight of threatening lines (others 1): a missed threat costs more
 ADAPTED_MODULES = ("attention.self.query", "attention.self.key", "attention.self.value",
                    "attention.output.dense", "intermediate.dense", "output.dense")
@@ -233,7 +234,8 @@ def main() -> None:
     parser.add_argument("--dev-authors", default="",
                         help="comma-separated authors held out for the dev report (e.g. RG,IH); "
                              "empty = train on every author, no dev report")
-    parser.add_argument("--no-templates", action="store_true", help="leave out the template lines")
+    parser.add_argument("--template-share", type=float, default=TEMPLATE_SHARE,
+                        help="share of the template lines to train on (0 = none); a seeded sample")
     parser.add_argument("--label-smoothing", type=float, default=LABEL_SMOOTHING)
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
@@ -242,8 +244,8 @@ def main() -> None:
     np.random.seed(args.seed)
 
     rows = corpus.written_lines(corpus.load_scripts())
-    if not args.no_templates:
-        rows += corpus.template_lines()
+    templates = corpus.template_lines()
+    rows += random.Random(args.seed).sample(templates, round(args.template_share * len(templates)))
     held = [a.strip() for a in args.dev_authors.split(",") if a.strip()]
     train_rows, dev_rows = corpus.split_by_author(rows, held)
     print(f"{len(train_rows)} training lines, {len(dev_rows)} dev lines (authors held out: {held or 'none'})")
