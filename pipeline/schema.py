@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.2"  # 1.2: CallTranscript.metrics
+SCHEMA_VERSION = "1.2"  # 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
 
 SAMPLE_RATE = 16000  # Hz of the converted tracks (audio.wav) that every stage after convert reads; Whisper's
 
