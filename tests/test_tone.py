@@ -67,11 +67,22 @@ def test_scores_are_distributions_with_argmax_label(classifier):
     for result in classifier.classify(texts):
         assert set(result.scores) == set(TONE_LABELS)
         assert sum(result.scores.values()) == pytest.approx(1.0, abs=1e-6)
-        assert result.label == max(result.scores, key=result.scores.__getitem__)
+        best = max(result.scores, key=result.scores.__getitem__)
+        if best in tone.ALARMS and result.scores[best] < tone.ALARM_MIN:
+            assert result.label != best
+        else:
+            assert result.label == best
         assert set(result.threat_type_scores) == set(THREAT_TYPES)
         assert sum(result.threat_type_scores.values()) == pytest.approx(1.0, abs=1e-6)
         assert result.model == tone.HEAD_MODEL
         assert (result.threat_type is not None) == (result.label == "threatening")
+
+
+def test_threatening_or_hostile_label_needs_a_majority(classifier):
+    doubt = classifier._scores(np.array([0.41, 0.01, 0.22, 0.36]), np.ones(len(THREAT_TYPES)))
+    assert doubt.label == "courteous" and doubt.threat_type is None
+    sure = classifier._scores(np.array([0.55, 0.05, 0.2, 0.2]), np.ones(len(THREAT_TYPES)))
+    assert sure.label == "threatening" and sure.threat_type in THREAT_TYPES
 
 
 def test_empty_list_in_empty_list_out(classifier):

@@ -42,6 +42,8 @@ HEAD_MODEL = "minilm-head"  # ToneScores.model for the default classifier
 NEUTRAL = TONE_LABELS.index("neutral")
 THREATENING = TONE_LABELS.index("threatening")
 HOSTILE = TONE_LABELS.index("hostile")
+ALARMS = ("threatening", "hostile")  # labels a segment gets only with ALARM_MIN or more
+ALARM_MIN = 0.5
 
 
 class ToneModelError(RuntimeError):
@@ -452,7 +454,12 @@ class ToneClassifier:
     def _scores(self, tone: np.ndarray, types: np.ndarray) -> ToneScores:
         tone = np.asarray(tone, dtype=np.float64)
         tone = tone / tone.sum()
-        label = TONE_LABELS[int(np.argmax(tone))]
+        order = np.argsort(-tone)
+        # A smoothed head spreads its doubt: threatening or hostile needs a majority to be the
+        # label, not just the largest share (the flags' thresholds read the scores themselves).
+        if TONE_LABELS[order[0]] in ALARMS and tone[order[0]] < ALARM_MIN:
+            order = order[1:]
+        label = TONE_LABELS[int(order[0])]
         type_scores: dict[str, float] = {}
         if types.sum() > 0:
             types = np.asarray(types, dtype=np.float64) / types.sum()
