@@ -73,7 +73,7 @@ class ToneOptions:
 class FlagOptions:
     rules: str = ""  # YAML rules file; empty = the shipped pipeline/data/rules.yaml
     threat_threshold: float = 0.5  # combined threat score that flags a segment
-    hostile_threshold: float = 0.5  # hostile probability that flags an agent segment (dev authors: R 0.71, P 0.90)
+    hostile_threshold: float = 0.65  # hostile probability that flags an agent segment
     critical_threshold: float = 0.85  # threat score from which severity is critical
     review_threshold: float = 0.25  # threat score from which reports show a segment's score (below threat_threshold: worth a look)
     model_weight: float = 1.0  # how much the classifier counts against the rules

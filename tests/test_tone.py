@@ -273,3 +273,33 @@ def test_numpy_encoder_gives_the_features_of_the_torch_encoder(classifier):
     ours = tone.features(tone.NumpyEncoder(adapter=head.adapter, adapter_scale=head.adapter_scale), texts)
     ref = tone.features(tone.Encoder(adapter=head.adapter, adapter_scale=head.adapter_scale), texts)
     assert np.abs(ours - ref).max() < 1e-4
+
+
+def _seg(i, start, end, text, speaker="agent", channel=0):
+    return Segment(id=i, start=start, end=end, text=text, speaker=speaker, channel=channel)
+
+
+def test_a_sentence_cut_at_a_segment_edge_is_one_unit():
+    segs = [
+        _seg(0, 0.0, 2.0, "If those emails keep going to Mr. Harvorson, a cease and"),
+        _seg(1, 2.2, 4.0, "desist letter may be sent to you, okay?"),
+        _seg(2, 4.5, 5.0, "What?", "customer", 1),
+        _seg(3, 5.2, 6.0, "Thanks, bye."),
+    ]
+    assert tone.sentence_units(segs) == [[0, 1], [2], [3]]
+
+
+def test_units_stop_at_a_pause_a_sentence_end_or_three_segments():
+    far = [_seg(0, 0.0, 1.0, "so if you"), _seg(1, 5.0, 6.0, "call again")]
+    assert tone.sentence_units(far) == [[0], [1]]
+    run_on = [_seg(i, 1.0 * i, 1.0 * i + 0.9, f"and then part {i}") for i in range(5)]
+    assert tone.sentence_units(run_on) == [[0, 1, 2], [3, 4]]
+
+
+def test_the_segments_of_a_sentence_share_its_tone(classifier):
+    segs = [
+        _seg(0, 0.0, 3.0, "Thank you for your feedback. If you keep emailing our chief executive, a cease and"),
+        _seg(1, 3.1, 5.0, "desist letter may be sent to you."),
+    ]
+    first, second = tone.classify_segments(classifier, segs, ToneOptions())
+    assert first is second and first.label == "threatening"

@@ -37,7 +37,7 @@ def analyze_call(
     if not segments:
         return
     classifier = tone.get_classifier(tone_options)
-    for segment, scores in zip(segments, classifier.classify(tone.context_texts(segments, tone_options))):
+    for segment, scores in zip(segments, tone.classify_segments(classifier, segments, tone_options)):
         segment.tone = scores
     if tracks:  # a transcript given as text has no audio to measure
         for segment, measured in zip(segments, prosody.analyze(tracks, segments)):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -36,6 +37,9 @@ LOG = logging.getLogger("pipeline")
 
 CONTEXT_SEP = "\n"  # between the segments of one classifier input; the last line is classified
 MAX_CONTEXT_GAP_S = 30.0  # seconds; an earlier segment that ended longer ago is not context
+MAX_JOIN_GAP_S = 1.0  # seconds; a segment that stops mid-sentence is read with the speaker's next one ...
+MAX_UNIT_SEGMENTS = 3  # ... up to this many segments in one sentence
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 MAX_TOKENS = 256  # word pieces per text; a longer window loses its oldest words
 POOLS = 2  # pooled vectors per text (mean, max)
 HEAD_MODEL = "minilm-head"  # ToneScores.model for the default classifier
@@ -77,6 +81,42 @@ def context_texts(segments: Sequence[Segment], options: ToneOptions) -> list[str
         out[i] = join_context(context, seg.text)
         if seg.text.strip():
             earlier.append(seg)
+    return out
+
+
+def sentence_units(segments: Sequence[Segment]) -> list[list[int]]:
+    """Segments grouped into sentences: Whisper cuts a sentence at a segment edge ("... a cease
+    and" | "desist letter may be sent to you"), so a segment that does not end a sentence is
+    read with the same speaker's next segment, when it follows within MAX_JOIN_GAP_S, up to
+    MAX_UNIT_SEGMENTS segments. Indices into ``segments``, each unit in time order."""
+    units: list[list[int]] = []
+    open_unit: dict[tuple[str, int], list[int]] = {}
+    for i in sorted(range(len(segments)), key=lambda k: (segments[k].start, segments[k].id)):
+        seg, key = segments[i], (segments[i].speaker, segments[i].channel)
+        unit = open_unit.get(key)
+        if unit is not None and seg.start - segments[unit[-1]].end <= MAX_JOIN_GAP_S:
+            unit.append(i)
+        else:
+            unit = [i]
+            units.append(unit)
+        ended = bool(_SENTENCE_END.search(seg.text.strip())) or len(unit) >= MAX_UNIT_SEGMENTS
+        open_unit[key] = None if ended else unit  # type: ignore[assignment]
+    return units
+
+
+def classify_segments(classifier: ToneClassifier, segments: Sequence[Segment], options: ToneOptions) -> list[ToneScores]:
+    """Tone of every segment: each sentence (``sentence_units``) is classified whole, with the
+    speaker's previous sentence as context, and its segments share the result."""
+    units = sentence_units(segments)
+    joined = [
+        Segment(id=k, start=segments[u[0]].start, end=segments[u[-1]].end, speaker=segments[u[0]].speaker,
+                channel=segments[u[0]].channel, text=" ".join(segments[i].text.strip() for i in u))
+        for k, u in enumerate(units)
+    ]  # fmt: skip
+    out: list[ToneScores] = [None] * len(segments)  # type: ignore[list-item]
+    for unit, scores in zip(units, classifier.classify(context_texts(joined, options))):
+        for i in unit:
+            out[i] = scores
     return out
 
 
