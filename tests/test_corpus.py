@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.analysis import corpus
-from pipeline.analysis.tone import CONTEXT_SEP, join_context
+from pipeline.analysis.context import CONTEXT_SEP, join_context
 from pipeline.schema import THREAT_TYPES, TONE_LABELS
 
 SCRIPT = {

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline import schema
 from pipeline.analysis import flags
-from pipeline.analysis.rules import load_rules
+from pipeline.analysis.rules_file import load_rules
 from pipeline.config import FlagOptions
 
 OPTIONS = FlagOptions()

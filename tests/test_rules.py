@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline import schema
-from pipeline.analysis.rules import RulesError, load_rules, normalize, parse_rules
+from pipeline.analysis.rules import RulesError, normalize
+from pipeline.analysis.rules_file import load_rules, parse_rules
 
 CANONICAL = [
     "I want to first thank you for the feedback.",

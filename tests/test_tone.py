@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.analysis import tone
+from pipeline.analysis import context, tone
 from pipeline.config import ToneOptions
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, Segment
 
@@ -118,14 +118,14 @@ def test_context_is_earlier_segments_of_the_same_speaker():
         _segment(2, 4.0, " we will call the police.", "agent"),
         _segment(3, 60.0, " Goodbye.", "agent"),  # long after: no context
     ]
-    texts = tone.context_texts(segments, ToneOptions(context_segments=1))
+    texts = context.context_texts(segments, ToneOptions(context_segments=1))
     assert texts == [
         "If you keep calling our office,",
         "What?",
         "If you keep calling our office,\nwe will call the police.",
         "Goodbye.",
     ]
-    assert tone.context_texts(segments, ToneOptions(context_segments=0))[2] == (
+    assert context.context_texts(segments, ToneOptions(context_segments=0))[2] == (
         "we will call the police.")
 
 
@@ -135,7 +135,7 @@ def test_split_threat_flags_its_second_half_not_the_sign_off(classifier):
         _segment(1, 3.0, "our lawyers will be in touch with you.", "agent"),
         _segment(2, 6.0, "Thank you, and have a good day.", "agent"),
     ]
-    results = classifier.classify(tone.context_texts(segments, ToneOptions(context_segments=1)))
+    results = classifier.classify(context.context_texts(segments, ToneOptions(context_segments=1)))
     assert results[1].label == "threatening" and results[1].threat_type == "legal"
     assert results[2].label != "threatening"
 
@@ -286,14 +286,14 @@ def test_a_sentence_cut_at_a_segment_edge_is_one_unit():
         _seg(2, 4.5, 5.0, "What?", "customer", 1),
         _seg(3, 5.2, 6.0, "Thanks, bye."),
     ]
-    assert tone.sentence_units(segs) == [[0, 1], [2], [3]]
+    assert context.sentence_units(segs) == [[0, 1], [2], [3]]
 
 
 def test_units_stop_at_a_pause_a_sentence_end_or_three_segments():
     far = [_seg(0, 0.0, 1.0, "so if you"), _seg(1, 5.0, 6.0, "call again")]
-    assert tone.sentence_units(far) == [[0], [1]]
+    assert context.sentence_units(far) == [[0], [1]]
     run_on = [_seg(i, 1.0 * i, 1.0 * i + 0.9, f"and then part {i}") for i in range(5)]
-    assert tone.sentence_units(run_on) == [[0, 1, 2], [3, 4]]
+    assert context.sentence_units(run_on) == [[0, 1, 2], [3, 4]]
 
 
 def test_the_segments_of_a_sentence_share_its_tone(classifier):

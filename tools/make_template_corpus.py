@@ -9,7 +9,7 @@ generic talk), and they teach templates too. The written scripts in
 
 Every line is ``{"text", "tone", "threat_type", "speaker"}`` plus, for utterances that were
 spoken as several segments, ``"context"``: the preceding segments of the same speaker, oldest
-first (``pipeline.analysis.tone.join_context`` builds the classifier input from them). ``tone`` is one of
+first (``pipeline.analysis.context.join_context`` builds the classifier input from them). ``tone`` is one of
 ``schema.TONE_LABELS``; ``threat_type`` is one of ``schema.THREAT_TYPES`` for threatening lines
 and null otherwise.
 

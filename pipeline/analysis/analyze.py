@@ -15,7 +15,8 @@ import numpy as np
 
 from pipeline.analysis import flags as flags_mod
 from pipeline.analysis import metrics, prosody, roles, tone
-from pipeline.analysis.rules import RuleSet, load_rules
+from pipeline.analysis.rules import RuleSet
+from pipeline.analysis.rules_file import load_rules
 from pipeline.config import FlagOptions, ToneOptions
 from pipeline.schema import CallTranscript
 

@@ -8,7 +8,7 @@ written by author ``TU``). ``pipeline/data/corpus/templates/`` holds the older l
 template generator (``tools/make_template_corpus.py``), author ``template``.
 
 Every turn becomes one line for the classifier, with the same speaker's earlier turns as
-context, as ``tone.context_texts`` builds it at run time (the other party's turns in between
+context, as ``context.context_texts`` builds it at run time (the other party's turns in between
 do not break it). A turn of more than one sentence also gives lines the way speech
 recognition cuts it: its sentences one by one, each with the sentences before it as context;
 such a line keeps the turn's label only when that cannot be wrong (a neutral or courteous

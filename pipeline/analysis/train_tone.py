@@ -29,12 +29,11 @@ import numpy as np
 import torch
 
 from pipeline.analysis import corpus
+from pipeline.analysis.context import CONTEXT_SEP, join_context
 from pipeline.analysis.tone import (
-    CONTEXT_SEP,
     POOLS,
     Encoder,
     ToneClassifier,
-    join_context,
     pool,
     reference_embeddings,
     save_head,
@@ -60,7 +59,7 @@ ADAPTED_MODULES = ("attention.self.query", "attention.self.key", "attention.self
 
 
 def inputs(rows: list[dict]) -> list[str]:
-    """Classifier inputs, built the way ``pipeline.analysis.tone.context_texts`` builds them."""
+    """Classifier inputs, built the way ``pipeline.analysis.context.context_texts`` builds them."""
     return [join_context(r.get("context", []), r["text"]) for r in rows]
 
 
