@@ -26,6 +26,7 @@ Reading and checking a rules file is ``rules_file``; this module is the language
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ class Phrase:
         )
         return cls(text, tokens, patterns)
 
-    @property
+    @functools.cached_property
     def sound(self) -> str:
         """The phrase's Metaphone key, words run together ("" for wildcard phrases)."""
         if any(p is not None for p in self.patterns):
@@ -233,7 +234,12 @@ class _Context:
 
 
 def sound_key(tokens: Sequence[str]) -> str:
-    return jellyfish.metaphone("".join(tokens)).upper()
+    return _metaphone("".join(tokens))
+
+
+@functools.lru_cache(maxsize=4096)
+def _metaphone(joined: str) -> str:
+    return jellyfish.metaphone(joined).upper()
 
 
 def _segment_words(seg: schema.Segment) -> list[schema.Word]:
