@@ -368,6 +368,21 @@ def _turns(r: Rendering) -> list[Turn]:
     ]
 
 
+def write_condition(frames: np.ndarray, condition: str, seed: int, path: Path) -> None:
+    """Write mono or (samples, channels) ``frames`` as ``condition`` asks: clean 16 kHz WAV,
+    8 kHz band-passed mu-law, pink noise per channel (seeded), or a 32 kbit/s MP3."""
+    if condition == "noisy" and frames.ndim == 1:
+        frames = add_noise(frames, NOISE_SNR_DB, seed=seed)
+    elif condition == "noisy":
+        chans = range(frames.shape[1])
+        frames = np.stack([add_noise(frames[:, ch], NOISE_SNR_DB, seed=1000 * ch + seed) for ch in chans], axis=1)
+    if condition == "telephone":
+        encode(normalise(telephone_band(frames)), TELEPHONE_RATE, path, "mulaw")
+    else:
+        fmt, rate = ("mp3", 22050) if condition == "mp3" else ("wav", None)
+        encode(normalise(frames), SAMPLE_RATE, path, fmt, rate)
+
+
 def render(r: Rendering, out: Path) -> tuple[dict[str, str], dict]:
     """Render one script into ``out``; returns its manifest row and references.jsonl entry."""
     if r.script.turns:
@@ -382,15 +397,7 @@ def render(r: Rendering, out: Path) -> tuple[dict[str, str], dict]:
             text = spoken_text(r, short=True)
             frames = voicemail(text, r.agent_voice)
     seconds = len(frames) / SAMPLE_RATE
-    if r.condition == "noisy" and frames.ndim == 1:
-        frames = add_noise(frames, NOISE_SNR_DB, seed=r.index)
-    elif r.condition == "noisy":
-        frames = np.stack([add_noise(frames[:, ch], NOISE_SNR_DB, seed=1000 * ch + r.index) for ch in (0, 1)], axis=1)
-    if r.condition == "telephone":
-        encode(normalise(telephone_band(frames)), TELEPHONE_RATE, out / r.file, "mulaw")
-    else:
-        fmt, rate = ("mp3", 22050) if r.condition == "mp3" else ("wav", None)
-        encode(normalise(frames), SAMPLE_RATE, out / r.file, fmt, rate)
+    write_condition(frames, r.condition, r.index, out / r.file)
     voices = [r.agent_voice] + ([r.customer_voice] if r.script.turns else [])
     row = {
         "file": r.file,

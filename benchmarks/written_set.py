@@ -26,19 +26,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from make_eval_set import CONDITIONS, NOISE_SNR_DB, RATES, TELEPHONE_RATES, TELEPHONE_VOICES, VOICES  # noqa: E402
-from make_samples import (  # noqa: E402
-    SAMPLE_RATE,
-    TELEPHONE_RATE,
-    Turn,
-    Voice,
-    add_noise,
-    conversation,
-    encode,
-    normalise,
-    telephone_band,
-    voicemail,
+from make_eval_set import (  # noqa: E402
+    CONDITIONS,
+    RATES,
+    TELEPHONE_RATES,
+    TELEPHONE_VOICES,
+    VOICES,
+    write_condition,
 )
+from make_samples import Turn, Voice, conversation, voicemail  # noqa: E402
 
 SEED = 20261130
 WORDS_PER_S = 2.6  # timing of the WebVTT cues (about 155 words a minute)
@@ -110,16 +106,8 @@ def render(script: dict, index: int, rng: np.random.Generator, out: Path) -> dic
         mono = index % MONO_CALL_EVERY == 0
         frames = (agent + customer) if mono else np.stack([agent, customer], axis=1)
         roles = "" if mono else "agent,customer"
-    if condition == "noisy":
-        chans = [frames] if frames.ndim == 1 else [frames[:, ch] for ch in range(frames.shape[1])]
-        noisy = [add_noise(x, NOISE_SNR_DB, seed=1000 * ch + index) for ch, x in enumerate(chans)]
-        frames = noisy[0] if frames.ndim == 1 else np.stack(noisy, axis=1)
-    ext = "mp3" if condition == "mp3" else "wav"
-    file = f"{script['id']}_{condition}.{ext}"
-    if condition == "telephone":
-        encode(normalise(telephone_band(frames)), TELEPHONE_RATE, out / file, "mulaw")
-    else:
-        encode(normalise(frames), SAMPLE_RATE, out / file, ext, 22050 if ext == "mp3" else None)
+    file = f"{script['id']}_{condition}.{'mp3' if condition == 'mp3' else 'wav'}"
+    write_condition(frames, condition, index, out / file)
     return _row(script, file, roles, condition)
 
 
