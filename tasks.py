@@ -181,7 +181,8 @@ class AnalyzeCall(CallTask):
     def work(self):
         s = self.settings
         call = stages.transcribe(self.folder, s.transcribe, keep=False) if s.report.redact else None
-        stages.analyze(self.folder, s.tone, s.flags, s.report, call)
+        source = plan.from_data(self.call) if self.call else None
+        stages.analyze(self.folder, s.tone, s.flags, s.report, call, s.speakers, source)
 
 
 @CallTask.event_handler(luigi.Event.FAILURE)

@@ -70,6 +70,14 @@ class ToneOptions:
 
 
 @dataclass(frozen=True)
+class SpeakerOptions:
+    diarize: bool = True  # split a mono track's speech into voices and decide which is the agent
+    speakers: int = 0  # voices on a mono track when known; 0 = estimate (1 = never split)
+    agents: str = ""  # folder of known agent voices, one recording per agent named after the agent
+    threads: int = 1  # torch threads per worker process (in Settings: set from RunOptions.threads)
+
+
+@dataclass(frozen=True)
 class FlagOptions:
     rules: str = ""  # YAML rules file; empty = the shipped pipeline/data/rules.yaml
     threat_threshold: float = 0.5  # combined threat score that flags a segment
@@ -153,6 +161,7 @@ class Settings:
     convert: ConvertOptions = field(default_factory=ConvertOptions)
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     tone: ToneOptions = field(default_factory=ToneOptions)
+    speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
     flags: FlagOptions = field(default_factory=FlagOptions)
     report: ReportOptions = field(default_factory=ReportOptions)
     retry: RetryOptions = field(default_factory=RetryOptions)
@@ -191,11 +200,16 @@ class Settings:
             run=RunOptions(workers=workers, threads=threads),
             transcribe=replace(self.transcribe, threads=threads),
             tone=replace(self.tone, threads=threads),
+            speakers=replace(self.speakers, threads=threads),
         )
 
     def validate(self) -> Settings:
         """Raise ValueError naming the setting that cannot work; returns the settings."""
         validate(self.convert, self.transcribe, self.tone, self.flags)
+        if self.speakers.speakers < 0:
+            raise ValueError("[callqa.speakers] speakers must be at least 0 (0 = estimate)")
+        if self.speakers.agents and not Path(self.speakers.agents).is_dir():
+            raise ValueError(f"agents {self.speakers.agents}: no such folder (a folder of agent voice recordings)")
         if self.retry.attempts < 1 or self.retry.delay_s < 0:
             raise ValueError("[callqa.retry] attempts must be at least 1 and delay_s at least 0")
         if self.run.workers < 0 or self.run.threads < 0:
@@ -213,7 +227,7 @@ class Settings:
         return cls(**{part: parts[part](**{k: _tuples(v) for k, v in values.items()}) for part, values in data.items()})
 
 
-DERIVED = {("transcribe", "threads"), ("tone", "threads")}  # set by Settings.resolved from run.threads
+DERIVED = {("transcribe", "threads"), ("tone", "threads"), ("speakers", "threads")}  # set by Settings.resolved from run.threads
 
 
 def check_names(part: str, names: Iterable[str]) -> None:

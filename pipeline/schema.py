@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.2"  # 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
+SCHEMA_VERSION = "1.3"  # 1.3: Track.voices, Segment.voice and speaker_confidence (diarized mono tracks); 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
 
 SAMPLE_RATE = 16000  # Hz of the converted tracks (audio.wav) that every stage after convert reads; Whisper's
 
@@ -122,6 +122,21 @@ class Segment:
     rule_hits: list[RuleHit] = field(default_factory=list)
     threat_score: float = 0.0  # combined model + rules score used for flags, 0..1
     flagged: bool = False  # part of a flag's evidence
+    voice: str = ""  # on a diarized mono track: which voice (S1, S2 ...) spoke it (since 1.3)
+    speaker_confidence: float = 1.0  # 0..1, how sure ``speaker`` is: 1 for a channel's own party (since 1.3)
+
+
+@dataclass
+class Voice:
+    """One voice found on a mono track by diarization (since schema 1.3)."""
+
+    id: str  # S1, S2 ... in order of first speech
+    speaker: str  # its role: agent, customer or unknown
+    speech_s: float = 0.0  # seconds of its words
+    confidence: float = 0.0  # 0..1, how sure the role is
+    role_source: str = ""  # how the role was decided: known voice, the call's words, who spoke first
+    agent: str = ""  # the known agent whose voice this is (--agents), else empty
+    agent_similarity: float | None = None  # cosine similarity to the closest known agent voice
 
 
 @dataclass
@@ -132,6 +147,7 @@ class Track:
     peak_dbfs: float | None = None
     speech_s: float = 0.0  # seconds of detected speech
     role_source: str = ""  # how ``speaker`` was decided (pipeline.analysis.roles)
+    voices: list[Voice] = field(default_factory=list)  # a diarized mono track's voices (since 1.3)
 
 
 @dataclass
@@ -181,6 +197,7 @@ class Evidence:
     rules: list[str] = field(default_factory=list)
     model_score: float = 0.0  # classifier probability of the flag's tone
     score: float = 0.0  # combined score of this piece of evidence
+    speaker_confidence: float = 1.0  # the segment's: how sure it is that ``speaker`` said it (since 1.3)
 
 
 @dataclass

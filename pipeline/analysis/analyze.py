@@ -17,7 +17,7 @@ from pipeline.analysis import flags as flags_mod
 from pipeline.analysis import metrics, prosody, roles, tone
 from pipeline.analysis.rules import RuleSet
 from pipeline.analysis.rules_file import load_rules
-from pipeline.config import FlagOptions, ToneOptions
+from pipeline.config import FlagOptions, SpeakerOptions, ToneOptions
 from pipeline.schema import CallTranscript
 
 log = logging.getLogger("pipeline")
@@ -29,10 +29,18 @@ def _rules(path: str) -> RuleSet:
 
 
 def analyze_call(
-    call: CallTranscript, tracks: dict[int, np.ndarray], tone_options: ToneOptions, flag_options: FlagOptions
+    call: CallTranscript,
+    tracks: dict[int, np.ndarray],
+    tone_options: ToneOptions,
+    flag_options: FlagOptions,
+    speaker_options: SpeakerOptions | None = None,
 ) -> None:
-    """Fill in metrics, tone, prosody, rule evidence and flags of ``call`` (in place); a call
-    without speech gets its metrics only. ``tracks``: the transcribed channels' samples."""
+    """Fill in speakers of mono tracks, metrics, tone, prosody, rule evidence and flags of ``call``
+    (in place); a call without speech gets its metrics only. ``tracks``: the transcribed
+    channels' samples."""
+    speaker_options = speaker_options or SpeakerOptions()
+    if tracks and speaker_options.diarize:
+        roles.separate_voices(call, tracks, speaker_options)
     segments = call.segments
     call.metrics = metrics.conversation(segments, call.audio.duration_s)
     if not segments:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pipeline import schema
 from pipeline.config import FlagOptions
 
+LOW_SPEAKER_CONFIDENCE = 0.7  # a flag whose evidence has a less sure speaker says so in its reason
 MAX_REASON_QUOTE = 60  # characters of matched words quoted in a flag's reason
 
 _THREAT_VERBS = {
@@ -178,6 +179,7 @@ def _evidence(seg: schema.Segment, fired_by: str, model_score: float, score: flo
         fired_by=fired_by,
         model_score=model_score,
         score=score,
+        speaker_confidence=seg.speaker_confidence,
     )
 
 
@@ -214,6 +216,12 @@ def _who(speaker: str, side: str) -> str:
     )
 
 
+def _unsure(segs: list[schema.Segment]) -> str:
+    """A note for a reason whose evidence was said by a speaker that diarization was not sure of."""
+    least = min(s.speaker_confidence for s in segs)
+    return f" (speaker uncertain: confidence {least:.2f})" if least < LOW_SPEAKER_CONFIDENCE else ""
+
+
 def _threat_flag(kind: str, segs: list[schema.Segment], direction: str, options: FlagOptions) -> schema.Flag:
     evidence = [_threat_evidence(s, options) for s in segs]
     top = max(evidence, key=lambda e: e.score)
@@ -239,7 +247,7 @@ def _threat_flag(kind: str, segs: list[schema.Segment], direction: str, options:
         speaker=segs[shown].speaker,
         fired_by=sources.pop() if len(sources) == 1 else "both",
         threat_type=threat_type,
-        reason=f"{_who(segs[shown].speaker, side)} {what}{target} {_IN_CALL[direction]}",
+        reason=f"{_who(segs[shown].speaker, side)} {what}{target} {_IN_CALL[direction]}{_unsure(segs)}",
         evidence=evidence,
     )
 
@@ -266,7 +274,7 @@ def _hostile_flag(segs: list[schema.Segment], direction: str, options: FlagOptio
         speaker=segs[i].speaker,
         fired_by="model",
         reason=f"{_who(segs[i].speaker, schema.AGENT)} was hostile (p={evidence[i].model_score:.2f}){manner} "
-        f"{_IN_CALL[direction]}",
+        f"{_IN_CALL[direction]}{_unsure(segs)}",
         evidence=evidence,
     )
 

@@ -2,23 +2,102 @@
 
 Roles come first from the recording's channels (``channel_roles`` in the manifest, or the
 default of left = agent, right = customer), or from the voices of a transcript given as text.
-A mono track has no role of its own. In an outbound call that track is the company's agent
-when it holds one voice: a voicemail, or a message left after the beep. Whether it holds one
-voice is read from pitch (``prosody.voices``: two voices show as two distinct pitch groups
-over enough segments); with two voices it stays ``unknown`` and counts as the agent side for
-flags, as it always did. Every track says in ``role_source`` how its role was decided.
+
+A mono track has no role of its own. ``separate_voices`` splits it into voices
+(``pipeline.analysis.diarize``) and decides which voice is the agent, from three kinds of
+evidence added up as log-odds:
+
+- **known agent voices** (``--agents DIR``, or the manifest's ``agent_voice`` column): the
+  voice closest to a known agent's voiceprint, when it is clearly closer than the others;
+- **the call's words**: who thanks the caller for calling, says who they are and where they
+  are calling from, asks for the account number or offers more help (the agent); who says
+  "my bill", asks for a manager or calls about their own problem (the customer);
+- **who spoke first**: the agent opens an inbound call; in an outbound call the customer
+  answers ("hello?") and the agent speaks next.
+
+Each voice's role carries its confidence and how it was decided; segments carry the
+confidence that their speaker is right. A track that holds one voice is the agent in an
+outbound call (a voicemail, or a message left after the beep), else it stays ``unknown``.
+Without diarization (``--no-diarize``, or no audio), one voice or two is read from pitch
+(``prosody.voices``) as before, and a two-voice track stays ``unknown``, counted as the agent
+side for flags. Every track says in ``role_source`` how its role was decided.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.analysis import diarize
 from pipeline.analysis import prosody as prosody_mod
-from pipeline.schema import AGENT, OUTBOUND, UNKNOWN, CallTranscript, Prosody
+from pipeline.config import SpeakerOptions
+from pipeline.schema import (
+    AGENT,
+    AGENT_KEYS,
+    CUSTOMER,
+    INBOUND,
+    OUTBOUND,
+    UNKNOWN,
+    CallTranscript,
+    Prosody,
+    Voice,
+    party_name,
+)
+
+log = logging.getLogger("pipeline")
 
 FROM_MANIFEST = "channel_roles in the manifest"
 FROM_DEFAULT = "default channel roles"
 FROM_TEXT = "voices of the given transcript"
 ONE_VOICE_OUTBOUND = "outbound call, one voice on a mono track: the agent"
 TWO_VOICES = "mono track with two voices: not separated"
+DIARIZED = "mono track split into {n} voices by diarization"
+ONE_VOICE = "mono track with one voice"
+ONE_VOICE_GIVEN = "mono track with one voice (speakers = 1)"
+SPEAKERS_KEYS = ("speakers",)  # manifest column: voices on the call's mono track (1 = no diarization)
+
+AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".aac", ".wma", ".webm", ".mp4"}
+AGENT_VOICE_KEYS = ("agent_voice",)  # manifest column: a recording of this call's agent's voice
+KNOWN_VOICE_MATCH = 0.75  # cosine similarity from which a voice can be a known agent's ...
+KNOWN_VOICE_WEIGHT = 60.0  # ... and log-odds per unit of similarity it leads the other voices by
+ORDER_WEIGHT = 1.0  # log-odds for the voice that opens the call as its direction expects
+CONFIDENT = 0.8  # a role below this confidence is called weak in role_source
+
+# Words that mark the agent (positive) or the customer (negative), case-insensitive, with their
+# log-odds. "I'm calling about" is the agent's in an outbound call and the caller's otherwise.
+_CUES = [(re.compile(p, re.I), w) for p, w in (
+    (r"\bthanks? (you )?for (calling|holding|your patience|waiting)\b", 3.0),
+    (r"\b(this is|my name is|name's|it'?s|i'?m) \w+( \w+)? (from|with|at|of|here from)\b", 2.5),
+    (r"\b(i'?m|we'?re) (looking for|trying to reach|calling for|returning) \w+", 1.5),
+    (r"\bis this (mr|mrs|ms|miss|the)\b|\b(am i|are we) speaking (with|to)\b", 2.0),
+    (r"\byou (put in|submitted|filed|requested|reported|called us|opened)\b", 1.0),
+    (r"\b(our|the) (team|department|office|records|policy|system)\b", 0.5),
+    (r"\byour (account|policy|claim|card|payment|balance|order|request|appointment|application)\b", 0.7),
+    (r"\bcalling (you )?(from|on behalf of)\b", 2.0),
+    (r"\bhow (can|may|could) i (help|assist)\b", 2.5),
+    (r"\banything else (i|we) can\b", 2.0),
+    (r"\b(can|could|may) i (have|get|take|confirm|verify) your\b", 1.5),
+    (r"\b(verify|confirm) (your|the) (identity|account|address|date of birth|name)\b", 1.5),
+    (r"\b(recorded line|call (is|may be) recorded|quality (and|&) training)\b", 2.0),
+    (r"\b(place|put) you on (a brief )?hold\b|\bbear with me\b|\blet me (check|pull|look|see)\b", 1.0),
+    (r"\b(mr|mrs|ms|miss)\.? [a-z]+|\bma'?am\b|\bsir\b", 0.7),
+    (r"\bour records\b|\bour system\b|\bon file\b", 1.0),
+    (r"\bhave a (great|nice|good|wonderful|lovely) (day|evening|afternoon|weekend|one)\b", 0.8),
+    (r"\bmy (account|bill|order|card|policy|payment|internet|phone|service|package|refund|claim|balance)\b", -1.5),
+    (r"\b(speak|talk) (to|with) (a|your|the) (manager|supervisor|someone)\b", -2.0),
+    (r"\byour (company|service|website|app|product|people|technician)\b", -1.0),
+    (r"\bi (was|am|'m) (charged|billed|trying to)\b|\bi (never|didn'?t) (get|receive|order)\b", -1.5),
+    (r"\bwho am i speaking (to|with)\b", -1.0),
+)]
+CUE_REPEATS = 2
+_CALLING_ABOUT = re.compile(r"\b(i'?m|i am) calling (about|because|to|regarding|in regards)\b", re.I)
+_ANSWER = re.compile(r"^\W*(hello|hi|hey|yes|yeah|speaking|good (morning|afternoon|evening))\b", re.I)
+ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening with a greeting, is the answer
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
@@ -31,14 +110,191 @@ def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
         elif track.speaker != UNKNOWN:
             track.role_source = FROM_MANIFEST if call.metadata.get("channel_roles") else FROM_DEFAULT
     kept = [t for t in call.audio.tracks if t.status == "transcribed"]
-    if len(kept) != 1 or kept[0].speaker != UNKNOWN:
+    if len(kept) != 1 or kept[0].speaker != UNKNOWN or len(kept[0].voices) > 1:
         return
-    members = [i for i, s in enumerate(call.segments) if s.channel == kept[0].channel]
+    track = kept[0]
+    members = [i for i, s in enumerate(call.segments) if s.channel == track.channel]
     pitched = [p or Prosody(loudness_dbfs=0.0, pitch_hz=None, pitch_range_semitones=None, speech_rate_wps=0.0)
                for p in measured]
-    if len(prosody_mod.voices(members, pitched)) > 1:
-        kept[0].role_source = TWO_VOICES
+    if not track.voices and len(prosody_mod.voices(members, pitched)) > 1:
+        track.role_source = TWO_VOICES
     elif call.direction == OUTBOUND:
-        kept[0].speaker, kept[0].role_source = AGENT, ONE_VOICE_OUTBOUND
+        track.speaker, track.role_source = AGENT, ONE_VOICE_OUTBOUND
+        for voice in track.voices:
+            voice.speaker = AGENT
         for i in members:
             call.segments[i].speaker = AGENT
+
+
+def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions) -> None:
+    """Split every mono track of unknown speaker into voices and decide each voice's role (in place).
+
+    Segments are cut where the voice changes and renumbered; each gets ``voice``, ``speaker``
+    and ``speaker_confidence``; the track gets ``voices``; ``call.timings["diarize"]`` the cost.
+    """
+    done = False
+    count = _speakers(call, options)
+    for track in call.audio.tracks:
+        if track.status != "transcribed" or track.speaker != UNKNOWN or track.channel not in tracks:
+            continue
+        index = [(s, w) for s, seg in enumerate(call.segments) if seg.channel == track.channel
+                 for w in range(len(seg.words))]
+        if not index:
+            continue
+        if count == 1:  # one voice by the manifest: nothing to split
+            track.role_source = ONE_VOICE_GIVEN
+            track.voices = [Voice(id="S1", speaker=UNKNOWN, speech_s=track.speech_s, confidence=1.0,
+                                  role_source=ONE_VOICE_GIVEN)]
+            continue
+        words = [call.segments[s].words[w] for s, w in index]
+        found = diarize.diarize(tracks[track.channel], words, count, options.threads)
+        call.timings["diarize"] = round(call.timings.get("diarize", 0.0) + found.seconds, 3)
+        voice_of = {key: (v, c) for key, v, c in zip(index, found.word_voice, found.word_confidence)}
+        call.segments = diarize.split_segments(call.segments, voice_of)
+        for i, seg in enumerate(call.segments):
+            seg.id = i
+        mine = [seg for seg in call.segments if seg.channel == track.channel]
+        track.voices = _voices(call, mine, found, options)
+        if found.voices == 1:
+            track.role_source = ONE_VOICE
+            for seg in mine:
+                seg.voice = ""
+            continue
+        track.role_source = DIARIZED.format(n=found.voices)
+        role = {v.id: v for v in track.voices}
+        for seg in mine:
+            voice = role.get(seg.voice)
+            if voice is not None:
+                seg.speaker = voice.speaker
+                seg.speaker_confidence = round(seg.speaker_confidence * voice.confidence, 3)
+        done = True
+    if done:
+        named = [v.agent for t in call.audio.tracks for v in t.voices if v.speaker == AGENT and v.agent]
+        if named and not party_name(call.metadata, AGENT_KEYS):
+            call.metadata["agent"] = named[0]
+
+
+def _speakers(call: CallTranscript, options: SpeakerOptions) -> int:
+    """Voices on this call's mono track: the manifest's ``speakers`` column, else the option."""
+    given = party_name(call.metadata, SPEAKERS_KEYS)
+    if given.isdigit():
+        return int(given)
+    if given:
+        log.warning("%s: speakers %r is not a number; estimating", call.source, given)
+    return options.speakers
+
+
+def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, options: SpeakerOptions) -> list[Voice]:
+    """Each voice's role and how sure it is, from known voices, the words and who spoke first."""
+    ids = [f"S{k + 1}" for k in range(found.voices)]
+    if found.voices == 1:
+        return [Voice(id=ids[0], speaker=UNKNOWN, speech_s=found.speech_s[0], confidence=1.0, role_source=ONE_VOICE)]
+    logit = np.zeros(found.voices)
+    why: list[list[str]] = [[] for _ in ids]
+    known = _known_voices(call, options)
+    names = list(known)
+    similarity = found.centroids @ np.stack([known[n] for n in names]).T if names else np.zeros((found.voices, 0))
+    if names:
+        best = similarity.max(axis=1)
+        lead = np.array([best[k] - max(np.delete(best, k)) for k in range(found.voices)])
+        for k in range(found.voices):
+            if best[k] >= KNOWN_VOICE_MATCH and lead[k] > 0:
+                logit[k] += KNOWN_VOICE_WEIGHT * lead[k]
+                why[k].append(f"is the known voice of {names[int(np.argmax(similarity[k]))]} ({best[k]:.2f})")
+    text = {i: " ".join(seg.text for seg in segments if seg.voice == i) for i in ids}
+    for k, i in enumerate(ids):
+        score = _cue_score(text[i], call.direction)
+        if score:
+            logit[k] += score
+            why[k].append(f"said {'agent' if score > 0 else 'customer'} words ({score:+.1f})")
+    first = _opener(segments, call.direction)
+    if first is not None:
+        k, note, odds = ids.index(first[0]), first[1], first[2]
+        logit[k] += odds
+        why[k].append(note)
+    agent = int(np.argmax(logit))
+    others = np.delete(logit, agent)
+    confidence = 1.0 / (1.0 + math.exp(-(logit[agent] - others.max())))
+    reasons = "; ".join(f"{ids[k]} {r}" for k in range(found.voices) for r in why[k]) or "no evidence: a guess"
+    weak = "" if confidence >= CONFIDENT else "weak: "
+    voices = []
+    for k, i in enumerate(ids):
+        is_agent = k == agent
+        match = similarity[k].argmax() if names else None
+        voices.append(Voice(
+            id=i,
+            speaker=AGENT if is_agent else CUSTOMER,
+            speech_s=found.speech_s[k],
+            confidence=round(confidence, 3),
+            role_source=weak + reasons,
+            agent=names[match] if is_agent and match is not None and similarity[k, match] >= KNOWN_VOICE_MATCH else "",
+            agent_similarity=round(float(similarity[k, match]), 3) if match is not None else None,
+        ))
+    return voices
+
+
+def _cue_score(text: str, direction: str) -> float:
+    """Log-odds that whoever said ``text`` is the agent: each cue counts up to CUE_REPEATS times."""
+    score = sum(w * min(CUE_REPEATS, len(pattern.findall(text))) for pattern, w in _CUES)
+    if _CALLING_ABOUT.search(text):
+        score += 1.5 if direction == OUTBOUND else -1.5
+    return score
+
+
+def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
+    """(voice, why, log-odds that it is the agent) of the voice that opens the call, when the
+    direction says what that means: the agent answers an inbound call; an outbound call is
+    answered by the customer, most clearly with a short greeting."""
+    voiced = [s for s in segments if s.voice]
+    if not voiced or direction not in (INBOUND, OUTBOUND):
+        return None
+    first = voiced[0]
+    if direction == INBOUND:
+        return first.voice, "opened the inbound call", ORDER_WEIGHT
+    words = sum(len(s.text.split()) for s in voiced if s.voice == first.voice and s.start < first.start + 3.0)
+    if _ANSWER.match(first.text) and words <= ANSWER_WORDS:
+        return first.voice, "answered the outbound call", -2 * ORDER_WEIGHT
+    return first.voice, "spoke first in the outbound call", -ORDER_WEIGHT
+
+
+def _known_voices(call: CallTranscript, options: SpeakerOptions) -> dict[str, np.ndarray]:
+    """Voiceprints of the known agents that may be on this call: the manifest's ``agent_voice``
+    recording, else the agents of ``options.agents`` (only the manifest's agent when it names one)."""
+    path = party_name(call.metadata, AGENT_VOICE_KEYS)
+    name = party_name(call.metadata, AGENT_KEYS)
+    if path:
+        try:
+            return {name or Path(path).stem: voiceprint(str(Path(path).resolve()))}
+        except Exception as e:  # a missing or unreadable voice sample must not lose the call
+            log.warning("%s: agent_voice %s not usable: %s", call.source, path, e)
+            return {}
+    if not options.agents:
+        return {}
+    prints = agent_voiceprints(str(Path(options.agents).resolve()))
+    if name and name in prints:
+        return {name: prints[name]}
+    return prints
+
+
+@functools.lru_cache(maxsize=8)
+def agent_voiceprints(folder: str) -> dict[str, np.ndarray]:
+    """Agent name (the file's stem) -> voiceprint, for every recording in ``folder``; loaded once."""
+    prints = {}
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix.lower() in AUDIO_EXTENSIONS:
+            try:
+                prints[path.stem] = voiceprint(str(path))
+            except Exception as e:  # one bad sample must not stop the others
+                log.warning("agent voice %s not usable: %s", path, e)
+    return prints
+
+
+@functools.lru_cache(maxsize=64)
+def voiceprint(path: str) -> np.ndarray:
+    """One L2-normalised voiceprint of the speech in a recording (its first channel)."""
+    from pipeline.asr import audio as audio_mod
+    from pipeline.config import ConvertOptions
+
+    decoded = audio_mod.load(Path(path), ConvertOptions())
+    samples = next(iter(decoded.tracks.values()))
+    return diarize.voiceprint(samples)

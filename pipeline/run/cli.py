@@ -83,6 +83,13 @@ def _add_setting_options(p) -> None:
             help="Hugging Face text-classification model to use instead of the bundled one")
     setting("--label-map", type=parse_pairs, metavar="MAP", dest="tone.label_map",
             help="for --tone-model: its labels to ours, e.g. 'threat=threatening,insult=hostile'")
+    setting("--no-diarize", action="store_false", dest="speakers.diarize",
+            help="do not split mono tracks into speakers (their speech stays 'unknown')")
+    setting("--speakers", type=int, metavar="N", dest="speakers.speakers",
+            help="voices on each mono track when known (default: estimated; 1 = never split)")
+    setting("--agents", metavar="DIR", dest="speakers.agents",
+            help="known agent voices: a recording of a few seconds per agent, named after the agent "
+                 "(e.g. DIR/Dana Smith.wav); matched to the voices of mono calls")
     setting("--rules", metavar="YAML", dest="flags.rules", help="phrase rules file (default: the shipped rules)")
     setting("--threat-threshold", type=float, metavar="X", dest="flags.threat_threshold",
             help=f"threat score that flags a segment (default: {d.flags.threat_threshold})")

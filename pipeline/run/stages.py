@@ -20,7 +20,14 @@ from pathlib import Path
 
 from pipeline.asr import audio as audio_mod
 from pipeline.asr import transcripts
-from pipeline.config import ConvertOptions, FlagOptions, ReportOptions, ToneOptions, TranscribeOptions
+from pipeline.config import (
+    ConvertOptions,
+    FlagOptions,
+    ReportOptions,
+    SpeakerOptions,
+    ToneOptions,
+    TranscribeOptions,
+)
 from pipeline.layout import ASR_JSON, AUDIO_JSON, AUDIO_WAV, TRANSCRIPT_JSON, TRANSCRIPT_VTT
 from pipeline.run.inputs import CallInput
 from pipeline.schema import (
@@ -119,19 +126,28 @@ def transcribe(folder: Path, options: TranscribeOptions, keep: bool = True) -> C
 
 
 def analyze(
-    folder: Path, tone: ToneOptions, flags: FlagOptions, report: ReportOptions, call: CallTranscript | None = None
+    folder: Path,
+    tone: ToneOptions,
+    flags: FlagOptions,
+    report: ReportOptions,
+    call: CallTranscript | None = None,
+    speakers: SpeakerOptions | None = None,
+    source: CallInput | None = None,
 ) -> CallTranscript:
-    """Conversation metrics, tone, prosody, phrase rules and flags of ``call`` (the transcribed call; else asr.json's);
-    write transcript.vtt, report.html, transcript.json."""
+    """Speakers of mono tracks, conversation metrics, tone, prosody, phrase rules and flags of ``call`` (the transcribed call; else asr.json's);
+    write transcript.vtt, report.html, transcript.json. ``source``: the call's manifest row now."""
     from pipeline.analysis.analyze import analyze_call
     from pipeline.outputs.writers import write_vtt
 
     call = call or load_transcript(folder / ASR_JSON)
+    if source is not None:  # the manifest as it is now: a column added since convert counts
+        call.metadata = dict(source.metadata)
+        call.direction = source.direction if source.direction != UNKNOWN else call.direction
     started = time.perf_counter()
     if call.status == STATUS_OK:
         kept = [t.channel for t in call.audio.tracks if t.status == "transcribed"] if call.segments else []
         tracks = audio_mod.read_wav(folder / AUDIO_WAV, kept) if kept else {}
-        analyze_call(call, tracks, tone, flags)
+        analyze_call(call, tracks, tone, flags, speakers or SpeakerOptions())
     if report.redact:
         from pipeline.outputs.redact import redact_call
 

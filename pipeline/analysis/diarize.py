@@ -1,0 +1,287 @@
+"""Who spoke when on a mono track: speaker diarization over the transcript's words.
+
+A call recorder often mixes agent and customer into one mono track. This module splits such
+a track into voices, offline and on CPU:
+
+1. **Units.** The track's words (Whisper's word timings) are grouped into short units that
+   end at a pause or at ``UNIT_S`` seconds, so a unit rarely holds two voices; a Whisper
+   segment often holds the end of one turn and the start of the next.
+2. **Voiceprints.** Each unit's audio goes through resemblyzer's voice encoder (a three-layer
+   LSTM whose weights ship in its wheel): one 256-dimensional embedding per unit, from
+   exactly the unit's frames (packed sequences, no padding).
+3. **Voices.** The longer units are clustered (agglomerative, Ward) into a given number of
+   voices or, by default, into as many as ``_distinct`` accepts: groups whose voiceprints lie
+   clearly apart, or somewhat apart and taking turns as two parties do; a "voice" with too
+   little speech joins the nearest one, so a mono voicemail stays one speaker. A second pass
+   recomputes the centroids from the smoothed labels of every unit.
+4. **Smoothing.** A Viterbi pass over the units in time order picks each unit's voice from its
+   similarity to the voices' centroids, with a price for switching that is high inside a
+   stretch of speech and low across a pause; very short switches disappear.
+
+``diarize`` returns the voice of every word and its confidence, plus each voice's centroid
+(for matching known agent voices in ``roles``); ``split_segments`` cuts segments where the
+voice changes. Which voice is the agent is decided in ``pipeline.analysis.roles``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from pipeline.schema import SAMPLE_RATE, Segment, Word
+
+log = logging.getLogger("pipeline")
+
+FRAME_S = 0.01  # the encoder's mel frames (10 ms hop, 25 ms window)
+UNIT_S = 1.6  # longest unit: the length of the partial utterances the encoder was trained on
+PAUSE_S = 0.3  # a gap between words at least this long ends a unit
+MIN_FRAMES = 30  # a unit shorter than this is widened (symmetrically) to this many frames
+CLUSTER_MIN_S = 0.8  # units at least this long seed the clustering; shorter ones only join
+MIN_SEEDS = 8  # with fewer seed units, a track is one voice unless the number is given
+DISTINCT = 0.80  # voices whose centroids' cosine similarity is below this are different voices ...
+SIMILAR = 0.92  # ... and, below this, when they also take turns:
+TURNS = 0.8  # a split with fewer voice changes than this share of a random order's
+MIN_VOICE_S = 3.0  # a voice with less speech than this ...
+MIN_VOICE_SHARE = 0.06  # ... or than this share of the track joins its nearest voice
+MAX_VOICES = 4
+SHARPNESS = 20.0  # similarity -> log-probability scale for the smoothing
+SWITCH_IN_SPEECH = 6.0  # log-price of a voice change between units with no pause between them
+SWITCH_AT_PAUSE = 1.0  # ... and across a pause
+TARGET_DBFS = -30.0  # each unit's loudness before embedding, as resemblyzer's preprocessing does
+
+
+@dataclass
+class Unit:
+    first: int  # index of its first word in the track's word list
+    last: int  # index after its last word
+    start: float  # seconds
+    end: float
+    after_pause: bool  # a pause (or the track's start) lies before it
+
+
+@dataclass
+class Diarization:
+    """The voices of one track: ``word_voice[i]`` is the index of word i's voice."""
+
+    voices: int
+    word_voice: list[int]
+    word_confidence: list[float]  # 0..1, how clearly the word's unit belongs to its voice
+    centroids: np.ndarray  # (voices, 256), L2-normalised
+    speech_s: list[float] = field(default_factory=list)  # per voice
+    seconds: float = 0.0  # wall time spent
+
+
+@functools.lru_cache(maxsize=1)
+def encoder():
+    """resemblyzer's voice encoder, loaded once per process (weights in the installed wheel)."""
+    import time
+
+    import torch
+    from resemblyzer import VoiceEncoder
+    from resemblyzer import audio as rz_audio
+
+    started = time.perf_counter()
+    model = VoiceEncoder("cpu", verbose=False)
+    model.eval()
+    rz_audio.wav_to_mel_spectrogram(np.zeros(SAMPLE_RATE // 10, np.float32))  # librosa's lazy imports, once
+    log.info("loaded the voice encoder (resemblyzer) in %.2f s", time.perf_counter() - started)
+    return model, torch
+
+
+def units(words: list[Word], pause_s: float = PAUSE_S, unit_s: float = UNIT_S) -> list[Unit]:
+    """Words grouped into units that end at a pause or at ``unit_s`` seconds."""
+    out: list[Unit] = []
+    for i, word in enumerate(words):
+        last = out[-1] if out else None
+        gap = word.start - words[i - 1].end if i else np.inf
+        if last is None or gap >= pause_s or word.end - last.start > unit_s:
+            out.append(Unit(i, i + 1, word.start, word.end, after_pause=gap >= pause_s))
+        else:
+            last.last, last.end = i + 1, max(last.end, word.end)
+    return out
+
+
+def embed(samples: np.ndarray, spans: list[tuple[float, float]], threads: int = 1) -> np.ndarray:
+    """One L2-normalised voiceprint per (start, end) span of ``samples`` (16 kHz mono)."""
+    from resemblyzer import audio as rz_audio
+
+    model, torch = encoder()
+    torch.set_num_threads(max(1, threads))
+    mels = []
+    for start, end in spans:
+        mid, half = (start + end) / 2, max((end - start) / 2, MIN_FRAMES * FRAME_S / 2)
+        a, b = max(0, int((mid - half) * SAMPLE_RATE)), min(len(samples), int((mid + half) * SAMPLE_RATE))
+        piece = samples[a:b].astype(np.float32)
+        if len(piece) < int(MIN_FRAMES * FRAME_S * SAMPLE_RATE) // 2 or not np.any(piece):
+            piece = np.zeros(int(MIN_FRAMES * FRAME_S * SAMPLE_RATE), np.float32) + 1e-4
+        piece = rz_audio.normalize_volume(piece, TARGET_DBFS)
+        mels.append(torch.from_numpy(rz_audio.wav_to_mel_spectrogram(piece)))
+    if not mels:
+        return np.zeros((0, 256), np.float32)
+    lengths = torch.tensor([len(m) for m in mels])
+    padded = torch.nn.utils.rnn.pad_sequence(mels, batch_first=True)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, lengths, batch_first=True, enforce_sorted=False)
+    with torch.inference_mode():
+        _, (hidden, _) = model.lstm(packed)
+        raw = model.relu(model.linear(hidden[-1]))
+        out = raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-8)
+    return out.numpy()
+
+
+def voiceprint(samples: np.ndarray) -> np.ndarray:
+    """One voiceprint of all the speech in ``samples`` (16 kHz mono): a known agent's voice.
+    resemblyzer's own preprocessing (silence trimmed, loudness normalised) and its averaging
+    of 1.6 s partial embeddings."""
+    from resemblyzer import preprocess_wav
+
+    model, _ = encoder()
+    wav = preprocess_wav(samples.astype(np.float32), source_sr=SAMPLE_RATE)
+    if len(wav) < MIN_FRAMES * FRAME_S * SAMPLE_RATE:
+        raise ValueError("too little speech for a voiceprint")
+    return model.embed_utterance(wav)
+
+
+def diarize(
+    samples: np.ndarray, words: list[Word], speakers: int = 0, threads: int = 1
+) -> Diarization:
+    """The voice of every word of a mono track; ``speakers`` 0 = estimate (1 to MAX_VOICES)."""
+    import time
+
+    encoder()  # loaded once per process, not counted in ``seconds``
+    started = time.perf_counter()
+    found = units(words)
+    if not found:
+        return Diarization(1, [], [], np.zeros((1, 256), np.float32), [0.0])
+    emb = embed(samples, [(u.start, u.end) for u in found], threads)
+    dur = np.array([u.end - u.start for u in found])
+    centroids = _cluster(emb, dur, speakers)
+    labels, confidence = _smooth(emb @ centroids.T, found)
+    # Refine once: centroids from the smoothed labels, then smooth again.
+    centroids = _centroids(emb, dur, labels, len(centroids))
+    keep = [k for k in range(len(centroids)) if np.any(labels == k)]
+    centroids = centroids[keep]
+    labels, confidence = _smooth(emb @ centroids.T, found)
+    word_voice, word_conf = [0] * len(words), [1.0] * len(words)
+    speech = [0.0] * len(centroids)
+    for u, k, c in zip(found, labels, confidence):
+        speech[k] += u.end - u.start
+        for i in range(u.first, u.last):
+            word_voice[i], word_conf[i] = int(k), round(float(c), 3)
+    return Diarization(len(centroids), word_voice, word_conf, centroids, [round(s, 2) for s in speech],
+                       round(time.perf_counter() - started, 3))
+
+
+def _centroids(emb: np.ndarray, dur: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros((k, emb.shape[1]), np.float32)
+    for c in range(k):
+        members = labels == c
+        if np.any(members):
+            v = (emb[members] * dur[members, None]).sum(axis=0)
+            out[c] = v / max(np.linalg.norm(v), 1e-8)
+    return out
+
+
+def _cluster(emb: np.ndarray, dur: np.ndarray, speakers: int) -> np.ndarray:
+    """Centroids of the voices among the units' embeddings (the longer units seed them)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    seeds = np.flatnonzero(dur >= CLUSTER_MIN_S)
+    one = _centroids(emb, dur, np.zeros(len(emb), int), 1)
+    if speakers == 1 or len(seeds) < (2 if speakers else MIN_SEEDS):
+        return one
+    x, d = emb[seeds], dur[seeds]
+    tree = linkage(x, method="ward")
+    if speakers:
+        labels = fcluster(tree, t=min(speakers, len(seeds)), criterion="maxclust") - 1
+    else:
+        labels = np.zeros(len(seeds), int)
+        for k in range(2, MAX_VOICES + 1):
+            split = fcluster(tree, t=k, criterion="maxclust") - 1
+            if not _distinct(x, d, split, k):
+                break
+            labels = split
+    centroids = _centroids(x, d, labels, labels.max() + 1)
+    # A voice with too little speech joins its nearest neighbour, the smallest first.
+    while len(centroids) > 1:
+        assign = np.argmax(x @ centroids.T, axis=1)
+        speech = np.array([d[assign == c].sum() for c in range(len(centroids))])
+        small = int(np.argmin(speech))
+        if speech[small] >= max(MIN_VOICE_S, MIN_VOICE_SHARE * d.sum()):
+            break
+        centroids = np.delete(centroids, small, axis=0)
+        assign = np.argmax(x @ centroids.T, axis=1)
+        centroids = _centroids(x, d, assign, len(centroids))
+    return centroids
+
+
+def _distinct(x: np.ndarray, d: np.ndarray, labels: np.ndarray, k: int) -> bool:
+    """Whether a split of the seed units into ``k`` groups is ``k`` voices, not one voice cut up.
+
+    Either the groups' voiceprints lie clearly apart (every pair's centroids below DISTINCT),
+    or, for two groups, they lie somewhat apart (below SIMILAR) and take turns: one voice cut
+    in two alternates at random from unit to unit, two parties in a conversation hold the floor
+    for several units at a time (fewer changes than TURNS times a random order's).
+    """
+    centroids = _centroids(x, d, labels, k)
+    closest = (centroids @ centroids.T)[np.triu_indices(k, 1)].max()
+    if closest < DISTINCT:
+        return True
+    if k != 2 or closest >= SIMILAR:
+        return False
+    n0, n1 = int(np.sum(labels == 0)), int(np.sum(labels == 1))
+    expected = 2.0 * n0 * n1 / (n0 + n1)
+    return bool(np.sum(np.diff(labels) != 0) < TURNS * expected)
+
+
+def _smooth(similarity: np.ndarray, found: list[Unit]) -> tuple[np.ndarray, np.ndarray]:
+    """Viterbi over the units: each unit's voice and the posterior-like confidence of it."""
+    n, k = similarity.shape
+    if k == 1:
+        return np.zeros(n, int), np.ones(n)
+    weight = np.array([min(1.0, (u.end - u.start) / UNIT_S) ** 0.5 for u in found])
+    emit = SHARPNESS * similarity * weight[:, None]
+    score = emit[0].copy()
+    back = np.zeros((n, k), int)
+    for t in range(1, n):
+        price = SWITCH_AT_PAUSE if found[t].after_pause else SWITCH_IN_SPEECH
+        stay = score
+        move = score.max() - price
+        choose_move = move > stay
+        back[t] = np.where(choose_move, int(np.argmax(score)), np.arange(k))
+        score = np.where(choose_move, move, stay) + emit[t]
+    labels = np.zeros(n, int)
+    labels[-1] = int(np.argmax(score))
+    for t in range(n - 1, 0, -1):
+        labels[t - 1] = back[t, labels[t]]
+    probs = np.exp(emit - emit.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return labels, probs[np.arange(n), labels]
+
+
+def split_segments(segments: list[Segment], voice_of: dict[tuple[int, int], tuple[int, float]]) -> list[Segment]:
+    """``segments`` cut wherever the voice of their words changes; ``voice_of[(segment, word)]``
+    = (voice, confidence). Returns new segments (renumbered later) whose ``voice`` and
+    ``speaker_confidence`` are set; segments without words keep the voice of their middle."""
+    out: list[Segment] = []
+    for s_index, seg in enumerate(segments):
+        marks = [voice_of.get((s_index, w)) for w in range(len(seg.words))]
+        if not seg.words or any(m is None for m in marks):
+            out.append(seg)
+            continue
+        runs: list[tuple[int, int]] = []  # (first word, voice)
+        for w, (voice, _) in enumerate(marks):
+            if not runs or runs[-1][1] != voice:
+                runs.append((w, voice))
+        bounds = [r[0] for r in runs] + [len(seg.words)]
+        for (first, voice), last in zip(runs, bounds[1:]):
+            words = seg.words[first:last]
+            conf = float(np.mean([marks[w][1] for w in range(first, last)]))
+            piece = replace(seg, words=list(words), start=words[0].start if first else seg.start,
+                            end=words[-1].end if last < len(seg.words) else seg.end,
+                            text="".join(w.word for w in words).strip() if len(runs) > 1 else seg.text)
+            piece.voice, piece.speaker_confidence = f"S{voice + 1}", round(conf, 3)
+            out.append(piece)
+    return out

@@ -1,0 +1,124 @@
+"""Diarization of mono tracks and the roles of their voices, on the repository's own samples.
+
+Truth comes from a stereo sample (agent left, customer right) mixed down to mono: the louder
+channel over a word's span is the one that said it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.analysis import diarize, roles
+from pipeline.asr import audio as audio_mod
+from pipeline.asr.transcribe import transcribe_tracks
+from pipeline.config import ConvertOptions, SpeakerOptions, TranscribeOptions
+from pipeline.schema import SAMPLE_RATE, AudioInfo, CallTranscript, Segment, Track, Word
+
+
+def _words(*spans: tuple[float, float]) -> list[Word]:
+    return [Word(start=a, end=b, word=f" w{i}", probability=0.9) for i, (a, b) in enumerate(spans)]
+
+
+def test_units_end_at_a_pause_or_at_their_longest():
+    words = _words((0.0, 0.4), (0.45, 0.9), (1.5, 1.9), (1.95, 2.5), (2.55, 3.0), (3.05, 3.6))
+    found = diarize.units(words, pause_s=0.3, unit_s=1.6)
+    assert [(u.first, u.last) for u in found] == [(0, 2), (2, 5), (5, 6)]
+    assert [u.after_pause for u in found] == [True, True, False]  # the last follows without a pause
+
+
+def test_segments_are_cut_where_the_voice_changes():
+    seg = Segment(id=0, start=0.0, end=3.0, text="yes thanks. How can I help", speaker="unknown", channel=0,
+                  words=_words((0.0, 0.3), (0.35, 0.8), (1.2, 1.5), (1.5, 1.7), (1.7, 1.8), (1.8, 2.9)))
+    marks = {(0, w): (0 if w < 2 else 1, 0.9) for w in range(6)}
+    pieces = diarize.split_segments([seg], marks)
+    assert [p.voice for p in pieces] == ["S1", "S2"]
+    assert [p.text for p in pieces] == ["w0 w1", "w2 w3 w4 w5"]
+    assert pieces[0].start == 0.0 and pieces[0].end == 0.8 and pieces[1].start == 1.2 and pieces[1].end == 3.0
+    assert seg.text == "yes thanks. How can I help"  # the input is not changed
+
+
+@pytest.fixture(scope="module")
+def mixed_call(samples_dir):
+    """The stereo abusive-caller call mixed to mono, transcribed; with each word's true channel."""
+    decoded = audio_mod.load(samples_dir / "call_abusive_customer.ogg", ConvertOptions())
+    left, right = decoded.tracks[0], decoded.tracks[1]
+    mono = ((left + right) / 2).astype(np.float32)
+    segments, _ = transcribe_tracks({0: mono}, {0: "unknown"}, TranscribeOptions(threads=1))
+    truth = []
+    for seg in segments:
+        for w in seg.words:
+            a, b = int(w.start * SAMPLE_RATE), int(w.end * SAMPLE_RATE)
+            truth.append("agent" if np.sum(left[a:b] ** 2) >= np.sum(right[a:b] ** 2) else "customer")
+    return mono, left, segments, truth
+
+
+def _call(segments: list[Segment], direction: str = "inbound", metadata=None) -> CallTranscript:
+    return CallTranscript(
+        call_id="c", source="c.wav", direction=direction, metadata=metadata or {},
+        audio=AudioInfo(channels=1, tracks=[Track(channel=0, speaker="unknown")]),
+        segments=[Segment(**{**s.__dict__, "words": list(s.words)}) for s in segments],
+    )
+
+
+def _right(call: CallTranscript, truth: list[str]) -> float:
+    said = [s.speaker for s in call.segments for _ in s.words]
+    return float(np.mean([a == b for a, b in zip(said, truth)]))
+
+
+def test_a_mixed_down_call_is_split_into_agent_and_customer(mixed_call):
+    mono, _, segments, truth = mixed_call
+    call = _call(segments)
+    roles.separate_voices(call, {0: mono}, SpeakerOptions())
+    track = call.audio.tracks[0]
+    assert len(track.voices) == 2
+    assert sorted(v.speaker for v in track.voices) == ["agent", "customer"]
+    assert _right(call, truth) >= 0.9
+    assert all(0.0 < s.speaker_confidence <= 1.0 for s in call.segments)
+    assert call.timings["diarize"] > 0
+    assert [s.id for s in call.segments] == list(range(len(call.segments)))
+
+
+def test_a_known_agent_voice_names_the_agent(mixed_call, tmp_path):
+    mono, left, segments, truth = mixed_call
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    audio_mod.write_wav(agents / "Jordan Ellis.wav", {0: left}, SAMPLE_RATE)
+    audio_mod.write_wav(agents / "Someone Else.wav", {0: np.zeros(SAMPLE_RATE, np.float32)}, SAMPLE_RATE)
+    call = _call(segments, direction="unknown")
+    roles.separate_voices(call, {0: mono}, SpeakerOptions(agents=str(agents)))
+    agent = next(v for v in call.audio.tracks[0].voices if v.speaker == "agent")
+    assert agent.agent == "Jordan Ellis" and agent.agent_similarity >= roles.KNOWN_VOICE_MATCH
+    assert "is the known voice of Jordan Ellis" in agent.role_source
+    assert call.metadata["agent"] == "Jordan Ellis"  # filled in: the manifest had no agent
+    assert _right(call, truth) >= 0.9
+
+
+def test_one_voice_stays_one_speaker(samples_dir):
+    decoded = audio_mod.load(samples_dir / "vm_payment_reminder.flac", ConvertOptions())
+    samples = decoded.tracks[0]
+    segments, _ = transcribe_tracks({0: samples}, {0: "unknown"}, TranscribeOptions(threads=1))
+    words = [w for s in segments for w in s.words]
+    assert diarize.diarize(samples, words).voices == 1
+    call = _call(segments, direction="outbound")
+    roles.separate_voices(call, {0: samples}, SpeakerOptions())
+    roles.decide_roles(call, [None] * len(call.segments))
+    assert {s.speaker for s in call.segments} == {"agent"}  # an outbound voicemail
+    assert call.audio.tracks[0].role_source == roles.ONE_VOICE_OUTBOUND
+
+
+def test_speakers_one_in_the_manifest_skips_diarization(mixed_call):
+    mono, _, segments, _ = mixed_call
+    call = _call(segments, metadata={"speakers": "1"})
+    roles.separate_voices(call, {0: mono}, SpeakerOptions())
+    assert "diarize" not in call.timings
+    assert call.audio.tracks[0].role_source == roles.ONE_VOICE_GIVEN
+    assert {s.speaker for s in call.segments} == {"unknown"}
+
+
+def test_the_calls_words_decide_which_voice_is_the_agent():
+    agent = "Thank you for calling Northwind, this is Dana from billing. How can I help you today?"
+    customer = "Hi, my bill is twice what it was and I want to speak to a manager."
+    assert roles._cue_score(agent, "inbound") > 3 > 0 > roles._cue_score(customer, "inbound")
+    assert roles._cue_score("I'm calling about your account", "outbound") > 0
+    assert roles._cue_score("I'm calling about my account", "inbound") < 0
