@@ -18,7 +18,10 @@ diarization off (the voicemails with ``speakers = 1`` in the manifest). Printed:
 - words to the right party: words whose ``speaker`` is the channel that spoke them;
 - roles right: calls whose agent-labelled words are mostly the agent's;
 - DER: diarization error rate on 10 ms frames (missed speech + false alarm + wrong voice, over
-  the reference speech; the voices mapped to the channels in the best way), no collar;
+  the reference speech; the voices mapped to the channels in the best way), with the usual
+  0.25 s collar; the reference is each channel's speech (within 30 dB of its loudest, pauses
+  under 0.3 s bridged), the hypothesis each word's span (pauses under 0.3 s bridged), so
+  recognition misses count too;
 - cost: diarization's wall time over transcription's, per call kind (models loaded once per
   worker and not counted; their load times are printed apart).
 """
@@ -34,6 +37,7 @@ from itertools import permutations
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import binary_closing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,7 +49,8 @@ SEED = 1130
 FRAME_S = 0.01
 SPEECH_RANGE_DB = 30.0  # a channel's frame is speech within this many dB of its loudest 1% ...
 SPEECH_FLOOR_DBFS = -50.0  # ... and above this level
-JOIN_S = 0.5  # the hypothesis: each word's span, and pauses up to this long between one voice's words
+JOIN_S = 0.3  # pauses up to this long inside one party's speech count as that party's (reference and hypothesis)
+COLLAR_FRAMES = 25  # frames either side of a reference boundary that are not scored (the usual 0.25 s collar)
 POOL = {  # known agents: name -> a voice of their own
     "Lorraine Beckett": Voice("en-us+f2", 160, 55),
     "Tobias Ferreira": Voice("en-us+m3", 150, 40),
@@ -138,8 +143,14 @@ def score(call: dict, truth: np.ndarray) -> dict:
     words = [(w["start"], w["end"], s["speaker"], s.get("voice", "")) for s in segs for w in s["words"]]
     db = 10 * np.log10(truth + 1e-12)
     floor = np.maximum(np.percentile(db, 99, axis=0) - SPEECH_RANGE_DB, SPEECH_FLOOR_DBFS)
-    speech = (db > floor).any(axis=1)  # a frame where some channel is near its own speech level
-    ref = np.where(speech, truth.argmax(axis=1), -1)  # 0 agent, 1 customer, -1 silence
+    bridge = np.ones(int(JOIN_S / FRAME_S) + 1, bool)
+    talking = np.stack([binary_closing(db[:, ch] > floor[ch], bridge) for ch in range(db.shape[1])], axis=1)
+    loudest = truth.argmax(axis=1)
+    ref = np.where(talking.any(axis=1), np.where(talking.sum(axis=1) > 1, loudest, talking.argmax(axis=1)), -1)
+    change = np.flatnonzero(np.diff(ref) != 0)
+    scored = np.ones(len(ref), bool)  # the collar: frames near a reference boundary are not scored
+    for c in change:
+        scored[max(0, c - COLLAR_FRAMES + 1): c + COLLAR_FRAMES + 1] = False
     right = total = 0
     agent_words = []
     for start, end, speaker, _ in words:
@@ -159,6 +170,7 @@ def score(call: dict, truth: np.ndarray) -> dict:
         if nxt is not None and nxt[3] == voice and nxt[0] - end <= JOIN_S:
             end = nxt[0]  # the pause between two words of one voice is that voice's
         hyp[int(start / FRAME_S): int(end / FRAME_S)] = ids.index(voice) if voice in ids else 0
+    ref, hyp = ref[scored], hyp[scored]
     ref_speech = (ref >= 0).sum()
     best = min((((hyp >= 0) & (ref >= 0) & (np.array([m[h] if 0 <= h < len(m) else -2 for h in hyp]) != ref)).sum()
                 for m in permutations(range(max(2, len(ids))), len(ids))), default=0)

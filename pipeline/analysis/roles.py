@@ -63,8 +63,9 @@ SPEAKERS_KEYS = ("speakers",)  # manifest column: voices on the call's mono trac
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".aac", ".wma", ".webm", ".mp4"}
 AGENT_VOICE_KEYS = ("agent_voice",)  # manifest column: a recording of this call's agent's voice
-KNOWN_VOICE_MATCH = 0.75  # cosine similarity from which a voice can be a known agent's ...
-KNOWN_VOICE_WEIGHT = 60.0  # ... and log-odds per unit of similarity it leads the other voices by
+KNOWN_VOICE_MATCH = 0.80  # cosine similarity from which a voice can be a known agent's ...
+KNOWN_VOICE_LEAD = 0.04  # ... when it is at least this much closer to that agent than the other voices are ...
+KNOWN_VOICE_WEIGHT = 60.0  # ... and log-odds per unit of similarity it leads them by
 ORDER_WEIGHT = 1.0  # log-odds for the voice that opens the call as its direction expects
 CONFIDENT = 0.8  # a role below this confidence is called weak in role_source
 
@@ -198,7 +199,7 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, op
         best = similarity.max(axis=1)
         lead = np.array([best[k] - max(np.delete(best, k)) for k in range(found.voices)])
         for k in range(found.voices):
-            if best[k] >= KNOWN_VOICE_MATCH and lead[k] > 0:
+            if best[k] >= KNOWN_VOICE_MATCH and lead[k] >= KNOWN_VOICE_LEAD:
                 logit[k] += KNOWN_VOICE_WEIGHT * lead[k]
                 why[k].append(f"is the known voice of {names[int(np.argmax(similarity[k]))]} ({best[k]:.2f})")
     text = {i: " ".join(seg.text for seg in segments if seg.voice == i) for i in ids}
@@ -227,7 +228,7 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, op
             speech_s=found.speech_s[k],
             confidence=round(confidence, 3),
             role_source=weak + reasons,
-            agent=names[match] if is_agent and match is not None and similarity[k, match] >= KNOWN_VOICE_MATCH else "",
+            agent=names[match] if is_agent and match is not None and any("known voice" in r for r in why[k]) else "",
             agent_similarity=round(float(similarity[k, match]), 3) if match is not None else None,
         ))
     return voices

@@ -204,6 +204,11 @@ def _details_panel(call: CallTranscript) -> str:
             joined(a.format, a.codec, a.sample_rate and f"{a.sample_rate} Hz", a.channels and f"{a.channels} ch"),
         ),
         ("tracks", ", ".join(f"ch{t.channel} {t.speaker} ({t.status})" for t in a.tracks)),
+        ("roles", "; ".join(f"ch{t.channel}: {t.role_source}" for t in a.tracks if t.role_source)),
+        ("voices", "; ".join(
+            f"{v.id} {v.speaker} ({v.confidence:.2f}{f', {v.agent}' if v.agent else ''}, {v.speech_s:.0f} s)"
+            for t in a.tracks for v in t.voices if len(t.voices) > 1)),
+        ("why these roles", next((v.role_source for t in a.tracks for v in t.voices if len(t.voices) > 1), "")),
         ("asr", joined(asr.engine, asr.model, asr.compute_type, asr.engine and f"beam {asr.beam_size}")),
         ("redactions", str(call.redactions) if call.redactions else ""),
         ("truncated", "yes, the stream is damaged or cut off" if a.truncated else ""),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from pipeline.analysis.flags import LOW_SPEAKER_CONFIDENCE
 from pipeline.config import FlagOptions
 from pipeline.outputs.report_html import (
     esc,
@@ -74,9 +75,16 @@ def _turn(segs: list[Segment], marks: dict[int, list[_Mark]], audio: str, flags:
     spk = segs[0].speaker
     side = "left" if spk == AGENT else "right" if spk == CUSTOMER else "center"
     body = "".join(_segment(s, marks.get(s.id, []), i > 0, audio, flags) for i, s in enumerate(segs))
+    voices = ", ".join(dict.fromkeys(s.voice for s in segs if s.voice))
+    least = min(s.speaker_confidence for s in segs)
+    unsure = (
+        f' <span class="chip unsure" title="who said this was decided with confidence {least:.2f}">speaker?</span>'
+        if least < LOW_SPEAKER_CONFIDENCE else ""
+    )  # fmt: skip
     return (
         f'<div class="turn turn-{side} spk-{esc(spk)}" data-speaker="{esc(spk)}">'
-        f'<div class="turn-head"><span class="who">{esc(words(spk))}</span> '
+        f'<div class="turn-head"><span class="who">{esc(words(spk))}</span>'
+        f'{f" <span class=voice>({esc(voices)})</span>" if voices else ""}{unsure} '
         f"{time_link(segs[0].start, audio)}</div>{body}</div>"
     )
 
