@@ -12,8 +12,9 @@ evidence added up as log-odds:
 - **the call's words**: who thanks the caller for calling, says who they are and where they
   are calling from, asks for the account number or offers more help (the agent); who says
   "my bill", asks for a manager or calls about their own problem (the customer);
-- **who spoke first**: the agent opens an inbound call; in an outbound call the customer
-  answers ("hello?") and the agent speaks next.
+- **how an outbound call is answered**: a voice that opens it with a short greeting ("Hello?",
+  "Yes, speaking") is the customer. Who speaks first is not evidence on its own: recordings
+  often start after the greeting (an IVR, a transfer, a recorder that starts late).
 
 Each voice's role carries its confidence and how it was decided; segments carry the
 confidence that their speaker is right. A track that holds one voice is the agent in an
@@ -40,7 +41,6 @@ from pipeline.schema import (
     AGENT,
     AGENT_KEYS,
     CUSTOMER,
-    INBOUND,
     OUTBOUND,
     UNKNOWN,
     CallTranscript,
@@ -66,7 +66,7 @@ AGENT_VOICE_KEYS = ("agent_voice",)  # manifest column: a recording of this call
 KNOWN_VOICE_MATCH = 0.80  # cosine similarity from which a voice can be a known agent's ...
 KNOWN_VOICE_LEAD = 0.04  # ... when it is at least this much closer to that agent than the other voices are ...
 KNOWN_VOICE_WEIGHT = 60.0  # ... and log-odds per unit of similarity it leads them by
-ORDER_WEIGHT = 1.0  # log-odds for the voice that opens the call as its direction expects
+ORDER_WEIGHT = 1.0  # half the log-odds against the agent for the voice that answers an outbound call
 CONFIDENT = 0.8  # a role below this confidence is called weak in role_source
 
 # Words that mark the agent (positive) or the customer (negative), case-insensitive, with their
@@ -94,7 +94,14 @@ _CUES = [(re.compile(p, re.I), w) for p, w in (
     (r"\byour (company|service|website|app|product|people|technician)\b", -1.0),
     (r"\bi (was|am|'m) (charged|billed|trying to)\b|\bi (never|didn'?t) (get|receive|order)\b", -1.5),
     (r"\bwho am i speaking (to|with)\b", -1.0),
+    (r"\b(i'?m|i am) (so |very |really )?sorry\b|\bi apologi[sz]e\b|\bapologi[sz]e for\b", 1.0),
+    (r"\b(can|could|may) i (get|have) (the|your|a)\b", 1.0),
 )]
+# Pronouns: an agent speaks of "your" account and what "we" do; a customer of "my" bill.
+_AGENT_PRONOUNS = re.compile(r"\b(your|we|we'?ll|we'?re|we'?ve|our|us)\b", re.I)
+_CUSTOMER_PRONOUNS = re.compile(r"\b(my|mine|i'?ve been)\b", re.I)
+PRONOUN_WEIGHT = 0.25  # log-odds per pronoun of one side over the other ...
+PRONOUN_CAP = 2.0  # ... at most this much either way
 CUE_REPEATS = 2
 _CALLING_ABOUT = re.compile(r"\b(i'?m|i am) calling (about|because|to|regarding|in regards)\b", re.I)
 _ANSWER = re.compile(r"^\W*(hello|hi|hey|yes|yeah|speaking|good (morning|afternoon|evening))\b", re.I)
@@ -237,25 +244,25 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, op
 def _cue_score(text: str, direction: str) -> float:
     """Log-odds that whoever said ``text`` is the agent: each cue counts up to CUE_REPEATS times."""
     score = sum(w * min(CUE_REPEATS, len(pattern.findall(text))) for pattern, w in _CUES)
+    lean = len(_AGENT_PRONOUNS.findall(text)) - len(_CUSTOMER_PRONOUNS.findall(text))
+    score += float(np.clip(PRONOUN_WEIGHT * lean, -PRONOUN_CAP, PRONOUN_CAP))
     if _CALLING_ABOUT.search(text):
         score += 1.5 if direction == OUTBOUND else -1.5
     return score
 
 
 def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
-    """(voice, why, log-odds that it is the agent) of the voice that opens the call, when the
-    direction says what that means: the agent answers an inbound call; an outbound call is
-    answered by the customer, most clearly with a short greeting."""
+    """(voice, why, log-odds that it is the agent) of a voice that answers an outbound call with
+    a short greeting ("Hello?", "Yes, speaking"): the customer. Who speaks first is not used on
+    its own: recordings often start mid-call, after the greeting (an IVR, a transfer)."""
     voiced = [s for s in segments if s.voice]
-    if not voiced or direction not in (INBOUND, OUTBOUND):
+    if not voiced or direction != OUTBOUND:
         return None
     first = voiced[0]
-    if direction == INBOUND:
-        return first.voice, "opened the inbound call", ORDER_WEIGHT
     words = sum(len(s.text.split()) for s in voiced if s.voice == first.voice and s.start < first.start + 3.0)
     if _ANSWER.match(first.text) and words <= ANSWER_WORDS:
         return first.voice, "answered the outbound call", -2 * ORDER_WEIGHT
-    return first.voice, "spoke first in the outbound call", -ORDER_WEIGHT
+    return None
 
 
 def _known_voices(call: CallTranscript, options: SpeakerOptions) -> dict[str, np.ndarray]:
