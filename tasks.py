@@ -267,4 +267,6 @@ class BatchReport(Configured, luigi.Task):
 
     def run(self):
         calls, problems = self.planned
-        results.write_outputs(Path(self.out_dir), calls, {"problems": problems}, self.settings.flags)
+        info = results.report_info(self.settings, {**results.settings_info(self.settings), "problems": problems})
+        results.save_batch(Path(self.out_dir), calls, self.settings, problems)
+        results.write_outputs(Path(self.out_dir), calls, info, self.settings.flags)

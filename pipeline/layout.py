@@ -25,6 +25,8 @@ ASR_JSON = "asr.json"
 TRANSCRIPT_JSON = "transcript.json"
 TRANSCRIPT_VTT = "transcript.vtt"
 FAILURE_JSON = "failure.json"
+BATCH_JSON = "batch.json"  # DIR/batch.json: the batch's planned calls and settings, for `callqa report DIR`
+RUNS_JSONL = "runs.jsonl"  # DIR/runs.jsonl: one line per run that wrote the batch files (when, where, how long)
 
 
 def call_dir(out_dir: Path, call_id: str) -> Path:

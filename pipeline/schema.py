@@ -60,6 +60,7 @@ STATUS_EMPTY = "empty"  # decodes, but holds no samples
 STATUS_UNREADABLE = "unreadable"  # not audio, or cannot be decoded at all
 STATUS_MISSING = "missing"  # named in the manifest, not on disk
 STATUS_FAILED = "failed"  # an unexpected error, after retries
+STATUS_IN_PROGRESS = "in_progress"  # another process or host is working on it as the batch files are written
 
 
 @dataclass

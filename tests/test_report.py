@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import errno
+import hashlib
 import json
 import re
 from html.parser import HTMLParser
@@ -175,8 +177,12 @@ def _assert_no_injection(page: Page, text: str) -> None:
     assert not page.find("img")
     assert not any("onerror" in a for _, attrs in page.tags for a in attrs)
     # exactly the page's own script plus data blocks: the text's </script> did not break out
-    assert all(attrs.get("nonce") or attrs.get("type") == "application/json" for attrs, _ in page.scripts)
-    assert "alert(2)" not in "".join(js for attrs, js in page.scripts if attrs.get("nonce"))
+    assert all(attrs.get("id") == "page-script" or attrs.get("type") == "application/json" for attrs, _ in page.scripts)
+    own = "".join(js for attrs, js in page.scripts if attrs.get("id") == "page-script")
+    assert "alert(2)" not in own
+    digest = base64.b64encode(hashlib.sha256(own.encode("utf-8")).digest()).decode("ascii")
+    csp = next(a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    assert f"script-src 'sha256-{digest}';" in csp  # the CSP allows exactly that script
 
 
 def test_batch_page_escapes_hostile_file_names_agents_and_transcripts(batch):

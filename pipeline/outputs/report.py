@@ -5,7 +5,7 @@ The pages are made in ``report_batch`` and ``report_call`` (with ``report_transc
 
 The pages open from disk with no server and fetch nothing: CSS, JavaScript and the timeline
 SVG are inline, and every link is relative, so an output folder can be moved or zipped. A
-Content-Security-Policy allows only the page's own nonce-tagged script, so text that slips
+Content-Security-Policy allows only the page's own script (by its hash), so text that slips
 through escaping still cannot run. JavaScript only adds filters, search and audio seeking;
 without it the pages read the same.
 

@@ -6,9 +6,7 @@ direction, agent, tone and status, and a search over the transcripts (``batch.js
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +55,6 @@ def render_batch_page(
     """The HTML of the batch page. ``agents``: each agent's conversation metrics by
     ``agent_name`` (``analysis.metrics.by_agent``); ``out_dir`` lets failed calls link to
     pages that exist."""
-    nonce = secrets.token_urlsafe(16)
     ok = [c for c in calls if c.status == STATUS_OK]
     flagged = sorted((c for c in ok if c.flags), key=_severity_key)
     others = sorted((c for c in ok if not c.flags), key=_quiet_key)
@@ -71,7 +68,7 @@ def render_batch_page(
         + _section("agents", "Agents", len(_agents(calls)), _agent_table(calls, agents))
         + json_script("call-text", {c.call_id: _search_text(c) for c in calls})
     )
-    return html_page("callqa report", nonce, head, body, asset("batch.js"), "batch-page")
+    return html_page("callqa report", head, body, asset("batch.js"), "batch-page")
 
 
 def _tone(call: CallTranscript) -> str:
@@ -145,8 +142,8 @@ def _run_when(run_info: dict) -> str:
         parts.append(f"finished {esc(finished)}")
     if isinstance(run_info.get("wall_s"), (int, float)):
         parts.append(f"took {esc(duration(run_info['wall_s']))}")
-    if not parts:
-        parts.append(f"written {esc(datetime.now().astimezone().isoformat(timespec='seconds'))}")
+    if not parts:  # built from the results on disk: the same bytes whoever builds it, whenever
+        parts.append("built from the calls' results on disk")
     return " · ".join(parts)
 
 

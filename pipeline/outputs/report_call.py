@@ -5,7 +5,6 @@ panels; times and flagged phrases seek the audio player (``call.js``).
 
 from __future__ import annotations
 
-import secrets
 import urllib.parse
 
 from pipeline.config import FlagOptions
@@ -42,7 +41,6 @@ from pipeline.schema import (
 
 def render_call_page(call: CallTranscript, flags: FlagOptions, batch_report: str = BATCH_REPORT_FROM_CALL) -> str:
     """The HTML of one call's page."""
-    nonce = secrets.token_urlsafe(16)
     worst = call.worst_flag()
     title = f"{call.call_id} · callqa"
     head = _call_header(call, worst, batch_report)
@@ -61,7 +59,7 @@ def render_call_page(call: CallTranscript, flags: FlagOptions, batch_report: str
             + _details_panel(call)
             + "</aside></div>"
         )
-    return html_page(title, nonce, head, body, asset("call.js"), "call-page")
+    return html_page(title, head, body, asset("call.js"), "call-page")
 
 
 def _call_header(call: CallTranscript, worst: Flag | None, batch_report: str) -> str:

@@ -1,7 +1,7 @@
 """The ``callqa`` command.
 
 Exit codes of ``callqa run``:
-  0  every recording was processed (status ok)
+  0  every recording was processed (status ok), or is in progress on another host or process
   1  some recordings could not be processed (bad input: see summary.csv)
   2  the command itself was wrong (options, manifest, input not found)
   3  some work failed unexpectedly or a worker died (see summary.csv and the log); rerun to retry
@@ -24,16 +24,18 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
 from pipeline import __version__
 from pipeline.config import ENGINES, Settings, parse_pairs
-from pipeline.layout import FLAGGED_CSV, REPORT_HTML, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
+from pipeline.layout import FLAGGED_CSV, REPORT_HTML, RUNS_JSONL, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.logs import setup_logging
+from pipeline.run import elsewhere, progress, results, worker
 from pipeline.run import evaluate as evaluation
-from pipeline.run import progress, results, worker
 from pipeline.run.inputs import CallInput, ManifestError, plan_batch
 from pipeline.run.runner import DEFAULT_SCHEDULER_PORT, RunSpec, WorkerStats, parse_scheduler, run_workers
+from pipeline.schema import STATUS_IN_PROGRESS, STATUS_OK
 
 log = logging.getLogger("pipeline")
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+WAIT_POLL_S = 5.0  # with --wait, how often to look again at calls in progress elsewhere
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -47,6 +49,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler-host", default="", metavar="HOST[:PORT]",
                    help="join a running luigid central scheduler, so that processes on several machines "
                         "sharing INPUT and --out split the batch (default: a local scheduler)")
+    p.add_argument("--wait", action="store_true",
+                   help="when this run's work is done, wait for the calls other hosts or processes are "
+                        "still working on, then write the batch files (useful with --scheduler-host)")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final summary")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     settings = p.add_argument_group(
@@ -128,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
         "against labels, and the misses and false alarms.",
     )  # fmt: skip
     _add_run_options(ev)
+    rep = sub.add_parser(
+        "report", help="rebuild summary.csv, flagged.csv and report.html of an output folder",
+        description="Rebuild DIR/summary.csv, DIR/flagged.csv and DIR/report.html from the calls' results "
+        "in DIR (the batch that the last run planned there, DIR/batch.json), under DIR's lock. Any host "
+        "gets the same files. Exit codes as for run.",
+    )  # fmt: skip
+    rep.add_argument("dir", metavar="DIR", help="an output folder of callqa run")
+    rep.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final summary")
+    rep.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser
 
 
@@ -185,19 +199,67 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
     workers = settings.run.workers if spec.scheduler_host else min(settings.run.workers, len(calls))
     log.info("%d recordings, %d worker(s), output in %s", len(calls), workers, out_dir)
     started_at, started = datetime.now(timezone.utc), time.perf_counter()
+    results.save_batch(out_dir, calls, settings, problems)
     stats = _build(spec, calls, workers, live=progress.wanted(args.verbose, args.quiet))
+    running = _running(spec, calls)
+    while args.wait and running:
+        log.info("waiting for %d call(s) in progress elsewhere", len(running))
+        time.sleep(WAIT_POLL_S)
+        running = _running(spec, calls)
     run_info = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(time.perf_counter() - started, 2), "workers": workers,
-        **_settings_info(settings, spec), "model_loads": sum(s.model_loads for s in stats), "problems": problems,
-        "options": {f"callqa.{part}": values for part, values in settings.to_dict().items()},
+        **results.settings_info(settings), "scheduler": _scheduler(spec),
+        "model_loads": sum(s.model_loads for s in stats), "problems": problems,
     }  # fmt: skip
-    written = results.write_outputs(out_dir, calls, run_info, settings.flags)
-    failed_unexpectedly = any(r.status == "failed" for r in written) or not all(s.ok for s in stats)
-    bad_input = any(r.status != "ok" for r in written)
-    code = EXIT_FAILED if failed_unexpectedly else EXIT_BAD_INPUT if bad_input else EXIT_OK
+    written = results.write_outputs(out_dir, calls, results.report_info(settings, run_info), settings.flags, running)
+    code = exit_code(written, all(s.ok for s in stats))
+    results.log_run(out_dir, {**run_info, "exit_code": code, **counts(written)})
     return code, written, run_info
+
+
+def _running(spec: RunSpec, calls: list[CallInput]) -> dict[str, str]:
+    """call_id -> where, for the calls without a result that another process or host is on now."""
+    on_scheduler = (
+        elsewhere.running_on_scheduler(spec.scheduler_host, spec.scheduler_port, spec.out_dir)
+        if spec.scheduler_host else {}
+    )  # fmt: skip
+    out_dir = Path(spec.out_dir)
+    return {
+        c.call_id: on_scheduler.get(c.call_id, results.SAME_MACHINE) for c in calls
+        if results.result_of(out_dir, c, on_scheduler).status == STATUS_IN_PROGRESS
+    }  # fmt: skip
+
+
+def exit_code(written: list, workers_ok: bool = True) -> int:
+    """0 all ok or in progress elsewhere, 1 bad input, 3 unexpected failures."""
+    if any(r.status == "failed" for r in written) or not workers_ok:
+        return EXIT_FAILED
+    return EXIT_BAD_INPUT if any(r.status not in (STATUS_OK, STATUS_IN_PROGRESS) for r in written) else EXIT_OK
+
+
+def counts(written: list) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for r in written:
+        found[r.status] = found.get(r.status, 0) + 1
+    return {"calls": len(written), "statuses": found}
+
+
+def report(args: argparse.Namespace) -> int:
+    """``callqa report DIR``: the batch files rebuilt from the results on disk."""
+    out_dir = Path(args.dir)
+    try:
+        calls, settings, problems = results.load_batch(out_dir)
+    except FileNotFoundError:
+        print(f"callqa: error: {out_dir} holds no batch (no {out_dir / 'batch.json'}; run callqa run first)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    info = results.report_info(settings, {**results.settings_info(settings), "problems": problems})
+    written = results.write_outputs(out_dir, calls, info, settings.flags)
+    code = exit_code(written)
+    print_summary(written, None, out_dir)
+    return code
 
 
 def _build(spec: RunSpec, calls: list[CallInput], workers: int, live: bool) -> list[WorkerStats]:
@@ -215,37 +277,43 @@ def _build(spec: RunSpec, calls: list[CallInput], workers: int, live: bool) -> l
             progress.set_sink(None)
 
 
-def _settings_info(settings: Settings, spec: RunSpec) -> dict:
-    """The run header of the batch report, in its order."""
-    t = settings.transcribe
-    return {
-        "version": __version__, "engine": t.engine, "model": t.model or "tiny.en (bundled)",
-        "compute_type": t.compute_type, "beam_size": t.beam_size, "redact": settings.report.redact,
-        "scheduler": f"{spec.scheduler_host}:{spec.scheduler_port}" if spec.scheduler_host else "local",
-    }  # fmt: skip
+def _scheduler(spec: RunSpec) -> str:
+    return f"{spec.scheduler_host}:{spec.scheduler_port}" if spec.scheduler_host else "local"
 
 
-def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
-    ok = [r for r in results if r.status == "ok"]
-    failed = [r for r in results if r.status != "ok"]
+def print_summary(results: list, run_info: dict | None, out_dir: Path) -> None:
+    """The run's one-screen summary (``run_info`` None: a rebuild, nothing was run)."""
+    ok = [r for r in results if r.status == STATUS_OK]
+    busy = [r for r in results if r.status == STATUS_IN_PROGRESS]
+    failed = [r for r in results if r.status not in (STATUS_OK, STATUS_IN_PROGRESS)]
     audio_s = sum(r.audio.duration_s for r in results)
-    wall = run_info["wall_s"]
     flagged = [r for r in results if r.flags]
     by_severity: dict[str, int] = {}
     for r in flagged:
         sev = r.worst_flag().severity
         by_severity[sev] = by_severity.get(sev, 0) + 1
+    elsewhere_part = f", in progress elsewhere {len(busy)}" if busy else ""
     lines = [
         "",
-        "callqa run summary",
-        f"  files            {len(results)}  (ok {len(ok)}, not processed {len(failed)})",
+        "callqa run summary" if run_info is not None else "callqa report: batch files rebuilt from the results",
+        f"  files            {len(results)}  (ok {len(ok)}{elsewhere_part}, not processed {len(failed)})",
         f"  audio            {audio_s / 3600:.3f} h ({audio_s:.1f} s)",
-        f"  wall time        {wall:.1f} s with {run_info['workers']} worker(s); "
-        f"model loads {run_info['model_loads']}",
-        f"  real-time factor {audio_s / wall if wall else 0:.1f}x (audio seconds per wall second)",
-        f"  flagged calls    {len(flagged)}"
-        + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(by_severity.items())) + ")" if by_severity else ""),
     ]
+    if run_info is not None:
+        wall = run_info["wall_s"]
+        lines += [
+            f"  wall time        {wall:.1f} s with {run_info['workers']} worker(s); "
+            f"model loads {run_info['model_loads']}",
+            f"  real-time factor {audio_s / wall if wall else 0:.1f}x (audio seconds per wall second)",
+        ]
+    lines.append(
+        f"  flagged calls    {len(flagged)}"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(by_severity.items())) + ")" if by_severity else "")
+    )
+    if busy:
+        hosts = sorted({r.error.removeprefix("in progress elsewhere (").rstrip(")") for r in busy})
+        lines.append(f"  in progress      {len(busy)} call(s) on {', '.join(hosts)}: this run's files count them as "
+                     "in progress; the last run to finish (or callqa report DIR, or --wait) completes them")
     for r in failed[:10]:
         lines.append(f"  ! {r.status:<11} {r.source}: {r.error}")
     if len(failed) > 10:
@@ -255,6 +323,8 @@ def print_summary(results: list, run_info: dict, out_dir: Path) -> None:
         f"  flagged list     {out_dir / FLAGGED_CSV}",
         f"  report           {(out_dir / REPORT_HTML).resolve()}",
     ]
+    if run_info is not None:
+        lines.append(f"  runs log         {out_dir / RUNS_JSONL}")
     print("\n".join(lines))
 
 
@@ -275,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(verbose=args.verbose, quiet=args.quiet or progress.wanted(args.verbose, args.quiet))
     if args.command == "evaluate":
         return evaluate(args)
+    if args.command == "report":
+        return report(args)
     code, written, run_info = execute(args)
     if written:
         print_summary(written, run_info, Path(args.out))

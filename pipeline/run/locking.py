@@ -36,3 +36,19 @@ def call_lock(folder: Path) -> Iterator[None]:
     Path(folder).mkdir(parents=True, exist_ok=True)
     with folder_lock(folder):
         yield
+
+
+def held_elsewhere(folder: Path) -> bool:
+    """True when another process holds ``folder``'s lock now (False when nobody does, or the
+    folder does not exist). Asks without waiting."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock if this took it
+    return False
