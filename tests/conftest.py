@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,3 +33,30 @@ def cache_env(tmp_path, monkeypatch):
     """A private model cache, so tests never touch the user's."""
     monkeypatch.setenv("CALLQA_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def luigid(tmp_path):
+    """A central Luigi scheduler on a free loopback port, for as long as the test: "HOST:PORT"."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "luigid"), "--port", str(port), "--address", "127.0.0.1",
+         "--state-path", str(tmp_path / "luigid.state"), "--logdir", str(tmp_path)],
+        env=dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/task_list?data={{}}", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)

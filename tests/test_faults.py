@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -128,46 +127,25 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_other_and_a_rerun_fini
     assert all(stage_files(out, "transcript.json")[p] == mtime for p, mtime in finished.items())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
-def test_three_workers_share_a_batch_through_luigid(tmp_path, clip):
+def test_three_workers_share_a_batch_through_luigid(tmp_path, clip, luigid):
     inbox = make_batch(tmp_path / "inbox", clip, 30)
     out = tmp_path / "out"
-    port = free_port()
-    luigid = subprocess.Popen(
-        [str(Path(sys.executable).parent / "luigid"), "--port", str(port), "--address", "127.0.0.1",
-         "--state-path", str(tmp_path / "luigid.state"), "--logdir", str(tmp_path)],
-        env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/task_list?data={{}}", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        cmd = CALLQA + ["run", str(inbox), "--out", str(out), "--workers", "3", "--threads", "1",
-                        "--no-html", "--scheduler-host", f"127.0.0.1:{port}"]  # fmt: skip
-        run = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=600)
-        assert run.returncode == 0, run.stderr[-3000:]
-        done = DONE.findall(run.stderr)
-        assert sorted(done) == sorted(str(p) for p in inbox.iterdir())  # every file exactly once
-        workers = set(re.findall(r"\[(w\d)\] INFO done", run.stderr))
-        assert len(workers) >= 2, "the scheduler spread the work"
-        query = urllib.parse.quote(json.dumps({"status": "DONE", "search": "AnalyzeCall"}))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/task_list?data={query}", timeout=5) as r:
-            record = json.load(r)["response"]
-        scheduled = {t["params"]["call_id"] for t in record.values() if t["name"] == "AnalyzeCall"}
-        written = {p.parent.name for p in out.glob("calls/*/transcript.json")}
-        assert scheduled == written and len(written) == 30
-    finally:
-        luigid.terminate()
-        luigid.wait(timeout=10)
+    port = luigid.rpartition(":")[2]
+    cmd = CALLQA + ["run", str(inbox), "--out", str(out), "--workers", "3", "--threads", "1",
+                    "--no-html", "--scheduler-host", f"127.0.0.1:{port}"]  # fmt: skip
+    run = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    done = DONE.findall(run.stderr)
+    assert sorted(done) == sorted(str(p) for p in inbox.iterdir())  # every file exactly once
+    workers = set(re.findall(r"\[(w\d)\] INFO done", run.stderr))
+    assert len(workers) >= 2, "the scheduler spread the work"
+    query = urllib.parse.quote(json.dumps({"status": "DONE", "search": "AnalyzeCall"}))
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/task_list?data={query}", timeout=5) as r:
+        record = json.load(r)["response"]
+    scheduled = {t["params"]["call_id"] for t in record.values() if t["name"] == "AnalyzeCall"}
+    written = {p.parent.name for p in out.glob("calls/*/transcript.json")}
+    assert scheduled == written and len(written) == 30
 
 
 @pytest.fixture

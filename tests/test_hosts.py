@@ -14,11 +14,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -33,31 +31,6 @@ BATCH_FILES = ("summary.csv", "flagged.csv", "report.html")
 
 def env():
     return dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def luigid(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "luigid"), "--port", str(port), "--address", "127.0.0.1",
-         "--state-path", str(tmp_path / "luigid.state"), "--logdir", str(tmp_path)],
-        env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/task_list?data={{}}", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield f"127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

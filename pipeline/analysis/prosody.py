@@ -254,8 +254,3 @@ def _compare(p: schema.Prosody, loud: float | None, pitch: float | None, rate: f
     db, st = p.loudness_delta_db, p.pitch_delta_semitones
     p.shouting = db >= SHOUT_DB and st >= SHOUT_ST
     p.raised_voice = p.shouting or db >= RAISED_DB or (st >= RAISED_PITCH_ST and db >= RAISED_PITCH_DB)
-
-
-def median_pitch(spans: list[np.ndarray], sample_rate: int = SAMPLE_RATE) -> list[float | None]:
-    """The median F0 (Hz) of each span of samples, or None where too little of it is voiced."""
-    return [None if f0 is None else float(np.median(f0)) for f0 in _segment_pitch(spans, sample_rate)]

@@ -225,11 +225,7 @@ def _running(spec: RunSpec, calls: list[CallInput]) -> dict[str, str]:
         elsewhere.running_on_scheduler(spec.scheduler_host, spec.scheduler_port, spec.out_dir)
         if spec.scheduler_host else {}
     )  # fmt: skip
-    out_dir = Path(spec.out_dir)
-    return {
-        c.call_id: on_scheduler.get(c.call_id, results.SAME_MACHINE) for c in calls
-        if results.result_of(out_dir, c, on_scheduler).status == STATUS_IN_PROGRESS
-    }  # fmt: skip
+    return results.in_progress(Path(spec.out_dir), calls, on_scheduler)
 
 
 def exit_code(written: list, workers_ok: bool = True) -> int:

@@ -66,6 +66,19 @@ def result_of(out_dir: Path, call: CallInput, running: dict[str, str] | None = N
     return result
 
 
+def in_progress(out_dir: Path, calls: list[CallInput], running: dict[str, str]) -> dict[str, str]:
+    """call_id -> where, for the calls without a transcript that another process or host is on
+    now (``running``: what the central scheduler says). Reads no transcript."""
+    found = {}
+    for call in calls:
+        folder = call_dir(out_dir, call.call_id)
+        if call.missing or (folder / TRANSCRIPT_JSON).exists():
+            continue
+        if call.call_id in running or held_elsewhere(folder):
+            found[call.call_id] = running.get(call.call_id, SAME_MACHINE)
+    return found
+
+
 def collect(out_dir: Path, calls: list[CallInput], running: dict[str, str] | None = None) -> list[CallTranscript]:
     return [result_of(out_dir, c, running) for c in calls]
 
