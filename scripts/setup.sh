@@ -44,5 +44,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   pip install -e ".[dev]"
   # openai-whisper without triton (GPU only): its other dependencies are in pyproject.toml.
   pip install --no-deps openai-whisper==20250625
+  # resemblyzer without its pin on the original webrtcvad (see pyproject.toml).
+  pip install --no-deps resemblyzer==0.1.4
   echo "$digest" > "$stamp"
 fi

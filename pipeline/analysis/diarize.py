@@ -80,8 +80,15 @@ def encoder():
     import time
 
     import torch
-    from resemblyzer import VoiceEncoder
-    from resemblyzer import audio as rz_audio
+
+    try:
+        from resemblyzer import VoiceEncoder
+        from resemblyzer import audio as rz_audio
+    except ImportError as error:  # e.g. installed without scripts/setup.sh
+        raise RuntimeError(
+            f"diarizing a mono call needs resemblyzer ({error}); run scripts/setup.sh, "
+            "or pass --no-diarize"
+        ) from error
 
     started = time.perf_counter()
     model = VoiceEncoder("cpu", verbose=False)
