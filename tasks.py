@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,7 +32,7 @@ import luigi.configuration
 
 from pipeline import layout
 from pipeline.config import Settings, check_names
-from pipeline.run import failures, order, plan, progress, results, stages
+from pipeline.run import failures, order, plan, progress, results, stages, storage
 from pipeline.run.inputs import CallInput, plan_batch
 from pipeline.run.locking import call_lock
 from pipeline.run.retry import with_retries
@@ -106,21 +105,23 @@ class Configured:
 
 # ----------------------------------------------------------------------------- per call
 class Recording(luigi.ExternalTask):
-    """A recording on disk, as given."""
+    """A recording on disk or in object storage, as given."""
 
     source = luigi.Parameter()
 
     def output(self):
-        return luigi.LocalTarget(self.source)
+        return storage.target(self.source)
 
     def complete(self):
-        return os.path.lexists(self.source)
+        return storage.exists(self.source)
 
 
 class CallTask(Configured, luigi.Task):
     """Common parameters: where the call's folder is, and what the batch knows of it.
 
-    A stage is complete when its own file exists, whatever later stages do."""
+    A stage is complete when its own file exists, whatever later stages do. With ``out_dir``
+    in object storage the stage works in the local copy of the call's folder, made equal to
+    the call's objects first and published after, its own file last (``storage.py``)."""
 
     out_dir = luigi.Parameter()
     call_id = luigi.Parameter()
@@ -129,18 +130,30 @@ class CallTask(Configured, luigi.Task):
 
     @property
     def folder(self) -> Path:
-        return layout.call_dir(Path(self.out_dir), self.call_id)
+        return layout.call_dir(storage.local_dir(self.out_dir), self.call_id)
+
+    @property
+    def prefix(self) -> str:
+        """The call's folder relative to ``out_dir``."""
+        return f"{layout.CALLS_DIR}/{self.call_id}"
 
     def output(self):
-        return luigi.LocalTarget(str(self.folder / self.filename))
+        return storage.target(storage.join(self.out_dir, self.prefix, self.filename))
 
     def run(self):
         # Another process may be on the same call (two runs at once): wait for it, then
         # do the work only if it did not.
         with call_lock(self.folder):
             stages.remove_stale_temp(self.folder)
-            if not self.complete():
-                with_retries(self.work, self.settings.retry, f"{type(self).__name__} {self.call_id}")
+            with_retries(self.attempt, self.settings.retry, f"{type(self).__name__} {self.call_id}")
+
+    def attempt(self) -> None:
+        storage.pull(self.out_dir, self.prefix)
+        if not self.complete():
+            self.work()
+            if isinstance(self, AnalyzeCall):
+                failures.clear(self.folder)  # before publishing: the call has its result now
+            storage.push(self.out_dir, self.prefix, last=[self.filename])
 
     def same_call(self, task: type[CallTask]) -> CallTask:
         return task(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)
@@ -156,7 +169,9 @@ class ConvertRecording(CallTask):
         return [] if self.call.get("missing") else Recording(source=self.call["source"])
 
     def work(self):
-        stages.convert(plan.from_data(self.call), self.folder, self.settings.convert)
+        call = plan.from_data(self.call)
+        with storage.fetched(call.source) as path:  # a recording in object storage: a local copy
+            stages.convert(call, self.folder, self.settings.convert, path)
 
 
 class TranscribeCall(CallTask):
@@ -188,6 +203,10 @@ class AnalyzeCall(CallTask):
 @CallTask.event_handler(luigi.Event.FAILURE)
 def _record_failure(task: CallTask, exception: BaseException) -> None:
     failures.record(task.folder, type(task).__name__, exception)
+    try:
+        storage.put(task.out_dir, [f"{task.prefix}/{layout.FAILURE_JSON}"])
+    except Exception as e:  # noqa: BLE001 - the storage may be what failed
+        failures.log.error("cannot publish the failure of %s: %s", task.call_id, e)
     progress.call_failed(task.call_id)
 
 
@@ -260,13 +279,13 @@ class BatchReport(Configured, luigi.Task):
                          settings=self.settings)  # fmt: skip
 
     def output(self):
-        return luigi.LocalTarget(str(Path(self.out_dir) / layout.SUMMARY_CSV))
+        return storage.target(storage.join(self.out_dir, layout.SUMMARY_CSV))
 
     def complete(self):
-        return results.outputs_current(Path(self.out_dir), self.planned[0])
+        return results.outputs_current(self.out_dir, self.planned[0])
 
     def run(self):
         calls, problems = self.planned
         info = results.report_info(self.settings, {**results.settings_info(self.settings), "problems": problems})
-        results.save_batch(Path(self.out_dir), calls, self.settings, problems)
-        results.write_outputs(Path(self.out_dir), calls, info, self.settings.flags)
+        results.save_batch(self.out_dir, calls, self.settings, problems)
+        results.write_outputs(self.out_dir, calls, info, self.settings.flags)

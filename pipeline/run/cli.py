@@ -16,7 +16,6 @@ import os
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -24,9 +23,9 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 import tasks  # the Luigi module, installed beside the package: its luigi.Config classes read luigi.cfg
 from pipeline import __version__
 from pipeline.config import ENGINES, Settings, parse_pairs
-from pipeline.layout import FLAGGED_CSV, REPORT_HTML, RUNS_JSONL, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
+from pipeline.layout import BATCH_JSON, FLAGGED_CSV, REPORT_HTML, RUNS_JSONL, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.logs import setup_logging
-from pipeline.run import elsewhere, progress, results, worker
+from pipeline.run import elsewhere, progress, results, storage, worker
 from pipeline.run import evaluate as evaluation
 from pipeline.run.inputs import CallInput, ManifestError, plan_batch
 from pipeline.run.runner import DEFAULT_SCHEDULER_PORT, RunSpec, WorkerStats, parse_scheduler, run_workers
@@ -159,7 +158,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
     """The run's settings (luigi.cfg and the options given), or ValueError for a wrong command."""
     if not args.inputs and not args.manifest:
         raise ValueError("give at least one INPUT file or folder, or --manifest")
-    if args.manifest and not os.path.isfile(args.manifest):
+    if args.manifest and not (storage.exists(args.manifest) and not os.path.isdir(args.manifest)):
         raise ValueError(f"--manifest {args.manifest}: no such file")
     return tasks.load_settings(given_settings(args))
 
@@ -194,8 +193,8 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
         return EXIT_USAGE, [], {}
     for problem in problems:
         log.warning("%s", problem)
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = args.out
+    storage.local_dir(out_dir).mkdir(parents=True, exist_ok=True)
     workers = settings.run.workers if spec.scheduler_host else min(settings.run.workers, len(calls))
     log.info("%d recordings, %d worker(s), output in %s", len(calls), workers, out_dir)
     started_at, started = datetime.now(timezone.utc), time.perf_counter()
@@ -225,7 +224,7 @@ def _running(spec: RunSpec, calls: list[CallInput]) -> dict[str, str]:
         elsewhere.running_on_scheduler(spec.scheduler_host, spec.scheduler_port, spec.out_dir)
         if spec.scheduler_host else {}
     )  # fmt: skip
-    return results.in_progress(Path(spec.out_dir), calls, on_scheduler)
+    return results.in_progress(spec.out_dir, calls, on_scheduler)
 
 
 def exit_code(written: list, workers_ok: bool = True) -> int:
@@ -244,12 +243,12 @@ def counts(written: list) -> dict[str, int]:
 
 def report(args: argparse.Namespace) -> int:
     """``callqa report DIR``: the batch files rebuilt from the results on disk."""
-    out_dir = Path(args.dir)
+    out_dir = args.dir
     try:
         calls, settings, problems = results.load_batch(out_dir)
     except FileNotFoundError:
-        print(f"callqa: error: {out_dir} holds no batch (no {out_dir / 'batch.json'}; run callqa run first)",
-              file=sys.stderr)  # fmt: skip
+        print(f"callqa: error: {out_dir} holds no batch (no {storage.join(out_dir, BATCH_JSON)}; "
+              "run callqa run first)", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     info = results.report_info(settings, {**results.settings_info(settings), "problems": problems})
     written = results.write_outputs(out_dir, calls, info, settings.flags)
@@ -261,7 +260,8 @@ def report(args: argparse.Namespace) -> int:
 def _build(spec: RunSpec, calls: list[CallInput], workers: int, live: bool) -> list[WorkerStats]:
     """Build the calls, in this process with one worker, else in worker processes; with
     ``live``, one progress line for the whole batch instead of a log line per call."""
-    done = sum((call_dir(spec.out_dir, c.call_id) / TRANSCRIPT_JSON).exists() for c in calls)
+    local = results.pull_results(spec.out_dir)
+    done = sum((call_dir(local, c.call_id) / TRANSCRIPT_JSON).exists() for c in calls)
     with progress.Bar(len(calls), done, enabled=live) as bar:
         if workers > 1:
             return run_workers(spec, calls, workers, bar)
@@ -277,7 +277,7 @@ def _scheduler(spec: RunSpec) -> str:
     return f"{spec.scheduler_host}:{spec.scheduler_port}" if spec.scheduler_host else "local"
 
 
-def print_summary(results: list, run_info: dict | None, out_dir: Path) -> None:
+def print_summary(results: list, run_info: dict | None, out: str) -> None:
     """The run's one-screen summary (``run_info`` None: a rebuild, nothing was run)."""
     ok = [r for r in results if r.status == STATUS_OK]
     busy = [r for r in results if r.status == STATUS_IN_PROGRESS]
@@ -314,13 +314,16 @@ def print_summary(results: list, run_info: dict | None, out_dir: Path) -> None:
         lines.append(f"  ! {r.status:<11} {r.source}: {r.error}")
     if len(failed) > 10:
         lines.append(f"  ! ... and {len(failed) - 10} more (see summary.csv)")
+    local = storage.local_dir(out)
     lines += [
-        f"  summary          {out_dir / SUMMARY_CSV}",
-        f"  flagged list     {out_dir / FLAGGED_CSV}",
-        f"  report           {(out_dir / REPORT_HTML).resolve()}",
+        f"  summary          {storage.join(out, SUMMARY_CSV)}",
+        f"  flagged list     {storage.join(out, FLAGGED_CSV)}",
+        f"  report           {(local / REPORT_HTML).resolve()}",
     ]
+    if storage.is_remote(out):
+        lines[-1] += f"  (local copy of {storage.join(out, REPORT_HTML)}; the call pages are in the bucket)"
     if run_info is not None:
-        lines.append(f"  runs log         {out_dir / RUNS_JSONL}")
+        lines.append(f"  runs log         {storage.join(out, RUNS_JSONL)}")
     print("\n".join(lines))
 
 
@@ -331,7 +334,9 @@ def evaluate(args: argparse.Namespace) -> int:
         return code or EXIT_USAGE
     report = evaluation.score(results)
     print(evaluation.format_report(report))
-    print(f"\nmetrics written to {evaluation.write_metrics(Path(args.out), report)}")
+    written = evaluation.write_metrics(storage.local_dir(args.out), report)
+    storage.put(args.out, [written.name])
+    print(f"\nmetrics written to {storage.join(args.out, written.name)}")
     return EXIT_OK
 
 
@@ -345,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         return report(args)
     code, written, run_info = execute(args)
     if written:
-        print_summary(written, run_info, Path(args.out))
+        print_summary(written, run_info, args.out)
     return code
 
 

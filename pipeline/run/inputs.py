@@ -1,5 +1,6 @@
 """Which recordings make a batch: input folders searched for audio (and for transcripts made
-elsewhere: WebVTT, callqa JSON), and the manifest CSV.
+elsewhere: WebVTT, callqa JSON), and the manifest CSV. Inputs and the manifest may be local or
+in object storage (``s3://bucket/prefix/``, ``storage.py``).
 
 Every recording becomes a ``CallInput`` with a stable ``call_id`` that is safe as a folder
 name. The source path is kept exactly as given, whatever characters it holds.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import logging
 import os
 import re
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.asr.transcripts import is_transcript
+from pipeline.run import storage
 from pipeline.schema import DIRECTIONS, SPEAKER_ROLES, UNKNOWN
 
 log = logging.getLogger("pipeline")
@@ -48,7 +51,7 @@ def call_id_for(source: str) -> str:
     stem = Path(source).stem
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_stem).strip("_")[:MAX_SLUG] or "call"
-    digest = hashlib.sha1(os.path.abspath(source).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    digest = hashlib.sha1(storage.absolute(source).encode("utf-8", "surrogateescape")).hexdigest()[:10]
     return f"{slug}-{digest}"
 
 
@@ -60,7 +63,9 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
     found: list[str] = []
     problems: list[str] = []
     for given in paths:
-        if os.path.isdir(given):
+        if storage.is_remote(given):
+            found.extend(_list_remote(given, problems))
+        elif os.path.isdir(given):
             found.extend(_walk(given, problems))
         elif os.path.lexists(given):
             found.append(given)
@@ -69,7 +74,7 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
     seen: set[str] = set()
     unique = []
     for f in found:
-        key = os.path.abspath(f)
+        key = storage.absolute(f)
         if key not in seen:
             seen.add(key)
             unique.append(f)
@@ -101,6 +106,19 @@ def _walk(root: str, problems: list[str]) -> list[str]:
     return files
 
 
+def _list_remote(prefix: str, problems: list[str]) -> list[str]:
+    """The inputs among the objects under ``prefix``, leaving out callqa's own call folders."""
+    try:
+        urls = storage.list_files(prefix)
+    except Exception as e:  # noqa: BLE001 - botocore's errors: no such bucket, no access, no endpoint
+        problems.append(f"cannot list {prefix}: {e}")
+        return []
+    if not urls:
+        problems.append(f"input not found: {prefix}")
+    call_folders = {u.rsplit("/", 1)[0] for u in urls if u.rsplit("/", 1)[1] == CALL_FOLDER_MARK}
+    return [u for u in urls if u.rsplit("/", 1)[0] not in call_folders and _is_input(u.rsplit("/", 1)[1])]
+
+
 def _is_input(name: str) -> bool:
     return not name.startswith(".") and (Path(name).suffix.lower() in AUDIO_EXTENSIONS or is_transcript(name))
 
@@ -108,9 +126,9 @@ def _is_input(name: str) -> bool:
 def read_manifest(path: str) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Rows keyed by the absolute path of their file; plus warnings about the rows."""
     warnings: list[str] = []
-    base = os.path.dirname(os.path.abspath(path))
+    base = storage.parent(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
+        with io.StringIO(storage.read_text(path), newline="") as fh:
             reader = csv.DictReader(fh)
             if not reader.fieldnames or "file" not in [c.strip() for c in reader.fieldnames]:
                 raise ManifestError(
@@ -123,16 +141,25 @@ def read_manifest(path: str) -> tuple[dict[str, dict[str, str]], list[str]]:
                 if not row.get("file"):
                     warnings.append(f"manifest line {line_no}: no file named, row ignored")
                     continue
-                key = os.path.abspath(os.path.join(base, row["file"]))
+                given = row["file"]
+                key = storage.absolute(given if _is_absolute(given) else storage.join(base, given))
                 if key in rows:
                     warnings.append(f"manifest line {line_no}: duplicate row for {row['file']}, first row kept")
                     continue
                 row["_line"] = str(line_no)
-                row["_path"] = os.path.join(base, row["file"]) if not os.path.isabs(row["file"]) else row["file"]
+                row["_path"] = given if _is_absolute(given) else storage.join(base, given)
                 rows[key] = row
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise ManifestError(f"cannot read manifest {path}: {e}") from e
+    except Exception as e:  # botocore's errors, for a manifest in object storage
+        if not storage.is_remote(path):
+            raise
+        raise ManifestError(f"cannot read manifest {path}: {e}") from e
     return rows, warnings
+
+
+def _is_absolute(path: str) -> bool:
+    return storage.is_remote(path) or os.path.isabs(path)
 
 
 def _apply_row(call: CallInput, row: dict[str, str]) -> None:
@@ -165,19 +192,19 @@ def plan_batch(inputs: list[str], manifest: str | None = None) -> tuple[list[Cal
     by_path: dict[str, CallInput] = {}
     for source in files:
         call = CallInput(call_id=call_id_for(source), source=source)
-        row = rows.get(os.path.abspath(source))
+        row = rows.get(storage.absolute(source))
         if row is not None:
             _apply_row(call, row)
         elif manifest:
             call.warnings.append("no manifest row for this file")
         calls.append(call)
-        by_path[os.path.abspath(source)] = call
+        by_path[storage.absolute(source)] = call
     for key, row in rows.items():
         if key in by_path:
             continue
         if inputs and not _under_any(key, inputs):
             continue  # a row for a file outside the folders asked for
-        call = CallInput(call_id=call_id_for(row["_path"]), source=row["_path"], missing=not os.path.lexists(key))
+        call = CallInput(call_id=call_id_for(row["_path"]), source=row["_path"], missing=not storage.exists(key))
         _apply_row(call, row)
         if call.missing:
             call.warnings.append(f"manifest line {row['_line']}: file not found")
@@ -189,7 +216,7 @@ def plan_batch(inputs: list[str], manifest: str | None = None) -> tuple[list[Cal
 
 def _under_any(path: str, inputs: list[str]) -> bool:
     for given in inputs:
-        root = os.path.abspath(given)
-        if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
+        root, sep = storage.absolute(given), "/" if storage.is_remote(given) else os.sep
+        if path == root or path.startswith(root.rstrip(sep) + sep):
             return True
     return False

@@ -56,8 +56,10 @@ def remove_stale_temp(folder: Path) -> int:
     return removed
 
 
-def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTranscript:
-    """Decode the recording, keep its speaker channels, write audio.wav and audio.json."""
+def convert(call: CallInput, folder: Path, options: ConvertOptions, path: str = "") -> CallTranscript:
+    """Decode the recording, keep its speaker channels, write audio.wav and audio.json.
+    ``path``: where to read it, when not at ``call.source`` (a local copy of an object)."""
+    path = path or call.source
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     result = CallTranscript(
@@ -67,10 +69,10 @@ def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTrans
     if call.missing:
         result.status, result.error = STATUS_MISSING, f"file not found: {call.source}"
     elif transcripts.is_transcript(call.source):
-        _read_transcript(call, result)
+        _read_transcript(call, result, path)
     else:
         try:
-            decoded = audio_mod.load(Path(call.source), options, call.channel_roles or None)
+            decoded = audio_mod.load(Path(path), options, call.channel_roles or None)
         except audio_mod.AudioError as e:
             result.status, result.error = e.status, str(e)
         else:
@@ -85,10 +87,10 @@ def convert(call: CallInput, folder: Path, options: ConvertOptions) -> CallTrans
     return result
 
 
-def _read_transcript(call: CallInput, result: CallTranscript) -> None:
+def _read_transcript(call: CallInput, result: CallTranscript, path: str) -> None:
     """A transcript given instead of a recording: its segments now, nothing to decode or transcribe."""
     try:
-        text = transcripts.read(Path(call.source), call.channel_roles)
+        text = transcripts.read(Path(path), call.channel_roles)
     except (OSError, transcripts.TranscriptError) as e:
         result.status, result.error = STATUS_UNREADABLE, str(e)
         return
