@@ -113,7 +113,15 @@ class Recording(luigi.ExternalTask):
         return storage.target(self.source)
 
     def complete(self):
-        return storage.exists(self.source)
+        # Luigi asks more than once per call; a recording, once found, stays (one HEAD in storage).
+        if self.source not in _FOUND:
+            if not storage.exists(self.source):
+                return False
+            _FOUND.add(self.source)
+        return True
+
+
+_FOUND: set[str] = set()  # the recordings this process has seen
 
 
 class CallTask(Configured, luigi.Task):
@@ -148,12 +156,15 @@ class CallTask(Configured, luigi.Task):
             with_retries(self.attempt, self.settings.retry, f"{type(self).__name__} {self.call_id}")
 
     def attempt(self) -> None:
-        storage.pull(self.out_dir, self.prefix)
-        if not self.complete():
+        # The call's folder as its objects are (nothing to do for a local folder), then the
+        # stage's work there unless its file is already in it, then publishing its own file last.
+        # Under the call's lock (and luigid's) nobody else writes the call between pull and push.
+        pulled = storage.pull(self.out_dir, self.prefix)
+        if not (self.folder / self.filename).exists():
             self.work()
             if isinstance(self, AnalyzeCall):
                 failures.clear(self.folder)  # before publishing: the call has its result now
-            storage.push(self.out_dir, self.prefix, last=[self.filename])
+            storage.push(self.out_dir, self.prefix, last=[self.filename], pulled=pulled)
 
     def same_call(self, task: type[CallTask]) -> CallTask:
         return task(out_dir=self.out_dir, call_id=self.call_id, call=self.call, settings=self.settings)

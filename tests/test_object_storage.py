@@ -210,7 +210,7 @@ def test_storage_locations_and_sync_against_a_real_s3_server(tmp_path, s3, monke
     out = "s3://unit/qa/run-1"
     assert storage.is_remote(out) and not storage.is_remote("outputs")
     assert storage.absolute("s3://unit/a/../b//c.wav") == "s3://unit/b/c.wav"
-    assert storage.local_dir(out) == tmp_path / "cache" / "s3" / "unit" / "qa-results" / "run-1"
+    assert storage.local_dir(out) == tmp_path / "cache" / "s3" / "unit" / "qa" / "run-1"
     with pytest.raises(ValueError, match="no bucket"):
         storage.split("s3:///key")
 
@@ -226,10 +226,10 @@ def test_storage_locations_and_sync_against_a_real_s3_server(tmp_path, s3, monke
     assert not storage.exists("s3://unit/qa/run-1/calls/c1/asr.json")
 
     shutil.rmtree(storage.local_dir(out))  # another host: an empty copy
-    assert storage.pull(out, "calls", names=["transcript.json"]) == 1
+    assert list(storage.pull(out, "calls", names=["transcript.json"])) == ["c1/transcript.json"]
     assert (local / "transcript.json").read_text() == '{"status": "ok"}' and not (local / "audio.json").exists()
     s3.delete_object(Bucket="unit", Key="qa/run-1/calls/c1/transcript.json")
-    assert storage.pull(out, "calls") == 2  # audio.json fetched, transcript.json gone here too
+    assert list(storage.pull(out, "calls")) == ["c1/audio.json"]  # fetched; transcript.json gone here too
     assert sorted(p.name for p in local.iterdir() if not p.name.startswith(".")) == ["audio.json"]
 
     storage.append_line(out, "runs.jsonl", '{"run": 1}')

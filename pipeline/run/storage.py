@@ -35,6 +35,7 @@ import posixpath
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ log = logging.getLogger("pipeline")
 
 SCHEME = "s3://"
 CACHE_ENV = "CALLQA_CACHE"
+PUT_THREADS = 8  # a stage's files are put at once (the stage's own file after them)
 
 
 def is_remote(path: str) -> bool:
@@ -90,12 +92,23 @@ def local_dir(out: str) -> Path:
 
 
 def target(path: str) -> luigi.Target:
-    """Luigi's target for a file: an S3Target (its ``exists`` asks the bucket) or a LocalTarget."""
+    """Luigi's target for a file: an S3Target whose ``exists`` is one HEAD request (Luigi's
+    also lists the key as a folder when it is missing: a stage's file never is one), or a
+    LocalTarget."""
     if is_remote(path):
-        from luigi.contrib.s3 import S3Target
-
-        return S3Target(path, client=_luigi_client())
+        return _object_target()(path, client=_luigi_client())
     return luigi.LocalTarget(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _object_target() -> type:
+    from luigi.contrib.s3 import S3Target
+
+    class ObjectTarget(S3Target):
+        def exists(self) -> bool:
+            return exists(self.path)
+
+    return ObjectTarget
 
 
 def exists(path: str) -> bool:
@@ -150,42 +163,43 @@ class Remote:
     etag: str  # the MD5 of the content for a single PUT; other forms never match a local file
 
 
-def pull(out: str, under: str = "", names: Collection[str] = ()) -> int:
+def pull(out: str, under: str = "", names: Collection[str] = ()) -> dict[str, Remote]:
     """Make the local copy of ``out``'s ``under`` prefix equal to its objects (only files called
     one of ``names``, when given): new and changed objects downloaded (each by rename, never
-    half-written), local files with no object removed. Returns how many files changed. A local
-    output folder is left alone."""
+    half-written), local files with no object removed. Returns the objects (relative path ->
+    Remote), for ``push`` to start from. A local output folder is left alone."""
     if not is_remote(out):
-        return 0
+        return {}
     bucket, base = _base(out, under)
     local = local_dir(out) / under
     wanted = (lambda rel: posixpath.basename(rel) in names) if names else (lambda rel: True)
     remote = {rel: r for rel, r in _listing(bucket, base).items() if wanted(rel)}
-    changed = 0
     for rel, obj in remote.items():
-        path = local / rel
-        if not _same(path, obj):
-            _download(bucket, base + rel, path)
-            changed += 1
+        if not _same(local / rel, obj):
+            _download(bucket, base + rel, local / rel)
     for rel in _local_files(local):
         if wanted(rel) and rel not in remote:
             (local / rel).unlink()
-            changed += 1
-    return changed
+    return remote
 
 
-def push(out: str, under: str = "", last: Collection[str] = ()) -> int:
+def push(out: str, under: str = "", last: Collection[str] = (), pulled: dict[str, Remote] | None = None) -> int:
     """Publish the local copy of ``out``'s ``under`` prefix: new and changed files put, the files
-    called one of ``last`` after all others, objects with no local file deleted. Returns how
-    many objects changed."""
+    called one of ``last`` after all others, objects with no local file deleted. ``pulled``:
+    the objects as ``pull`` found them, when nobody else can have written since (saves a
+    listing). Returns how many objects changed."""
     if not is_remote(out):
         return 0
     bucket, base = _base(out, under)
     local = local_dir(out) / under
-    remote = _listing(bucket, base)
+    remote = _listing(bucket, base) if pulled is None else pulled
     files = _local_files(local)
-    files.sort(key=lambda rel: posixpath.basename(rel) in last)  # the stage's own file last
-    changed = sum(_put_if_changed(bucket, base + rel, local / rel, remote.get(rel)) for rel in files)
+    first = [rel for rel in files if posixpath.basename(rel) not in last]
+    with ThreadPoolExecutor(max_workers=PUT_THREADS) as pool:  # one round trip, not one per file
+        changed = sum(pool.map(lambda rel: _put_if_changed(bucket, base + rel, local / rel, remote.get(rel)), first))
+    for rel in files:  # then the stage's own file, once everything else is there
+        if rel not in first:
+            changed += _put_if_changed(bucket, base + rel, local / rel, remote.get(rel))
     gone = [rel for rel in remote if not (local / rel).exists()]
     for rel in gone:
         _client().delete_object(Bucket=bucket, Key=base + rel)
