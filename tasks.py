@@ -113,15 +113,7 @@ class Recording(luigi.ExternalTask):
         return storage.target(self.source)
 
     def complete(self):
-        # Luigi asks more than once per call; a recording, once found, stays (one HEAD in storage).
-        if self.source not in _FOUND:
-            if not storage.exists(self.source):
-                return False
-            _FOUND.add(self.source)
-        return True
-
-
-_FOUND: set[str] = set()  # the recordings this process has seen
+        return storage.exists(self.source)
 
 
 class CallTask(Configured, luigi.Task):

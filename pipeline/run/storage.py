@@ -46,6 +46,7 @@ log = logging.getLogger("pipeline")
 SCHEME = "s3://"
 CACHE_ENV = "CALLQA_CACHE"
 PUT_THREADS = 8  # a stage's files are put at once (the stage's own file after them)
+_SEEN: set[tuple[str, str]] = set()  # (bucket, key) of the objects this process knows exist
 
 
 def is_remote(path: str) -> bool:
@@ -112,10 +113,15 @@ def _object_target() -> type:
 
 
 def exists(path: str) -> bool:
-    """Is there a file (or, remote, an object) at ``path``?"""
+    """Is there a file (or, remote, an object) at ``path``? An object this process has put,
+    listed or found before is not asked for again: in a batch's storage an object is only ever
+    replaced, and deleted only by the stage that owns its call (Luigi asks a stage's file and
+    its recording several times per call)."""
     if not is_remote(path):
         return os.path.lexists(path)
     bucket, key = split(path)
+    if (bucket, key) in _SEEN:
+        return True
     return _object(bucket, key) is not None
 
 
@@ -173,11 +179,14 @@ def pull(out: str, under: str = "", names: Collection[str] = ()) -> dict[str, Re
     bucket, base = _base(out, under)
     local = local_dir(out) / under
     wanted = (lambda rel: posixpath.basename(rel) in names) if names else (lambda rel: True)
-    remote = {rel: r for rel, r in _listing(bucket, base).items() if wanted(rel)}
+    listed = _listing(bucket, base)
+    remote = {rel: r for rel, r in listed.items() if wanted(rel)}
     for rel, obj in remote.items():
         if not _same(local / rel, obj):
             _download(bucket, base + rel, local / rel)
     for rel in _local_files(local):
+        if rel not in listed:
+            _SEEN.discard((bucket, base + rel))  # deleted in storage since this process saw it
         if wanted(rel) and rel not in remote:
             (local / rel).unlink()
     return remote
@@ -203,6 +212,7 @@ def push(out: str, under: str = "", last: Collection[str] = (), pulled: dict[str
     gone = [rel for rel in remote if not (local / rel).exists()]
     for rel in gone:
         _client().delete_object(Bucket=bucket, Key=base + rel)
+        _SEEN.discard((bucket, base + rel))
     return changed + len(gone)
 
 
@@ -290,6 +300,7 @@ def _listing(bucket: str, prefix: str) -> dict[str, Remote]:
             rel = obj["Key"][len(prefix) :]
             if rel and not rel.endswith("/"):
                 found[rel] = Remote(obj["Size"], obj["ETag"].strip('"'))
+                _SEEN.add((bucket, obj["Key"]))
     return found
 
 
@@ -306,6 +317,7 @@ def _put_if_changed(bucket: str, key: str, path: Path, remote: Remote | None) ->
         return False
     with open(path, "rb") as body:
         _client().put_object(Bucket=bucket, Key=key, Body=body)
+    _SEEN.add((bucket, key))
     return True
 
 
@@ -313,7 +325,9 @@ def _object(bucket: str, key: str) -> dict | None:
     from botocore.exceptions import ClientError
 
     try:
-        return _client().head_object(Bucket=bucket, Key=key)
+        head = _client().head_object(Bucket=bucket, Key=key)
+        _SEEN.add((bucket, key))
+        return head
     except ClientError as e:
         if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
