@@ -1,7 +1,7 @@
 """callqa: call-center QA in batch.
 
-Data flows one way, recording -> audio -> transcript -> tone -> flags -> reports, through four
-layers, each importing only from itself and the ones before it (``tests/test_layers.py``
+Data flows one way, recording -> audio -> transcript -> tone -> flags -> reports -> reviews,
+through five layers, each importing only from itself and the ones before it (``tests/test_layers.py``
 checks the import graph):
 
 - ``asr/``: decode and convert recordings (``audio``), transcribe them (``transcribe``, with
@@ -10,6 +10,8 @@ checks the import graph):
   conversation ``metrics`` and ``flags``, put together per call by ``analyze``;
   ``train_tone`` retrains the tone head;
 - ``outputs/``: ``redact``, the CSV/VTT ``writers`` and the HTML ``report``;
+- ``review/``: reviewers' decisions on flags (``store``, ``board``), the review ``server``, and what
+  the decisions give: ``export``, ``precision``, training lines (``corpus``);
 - ``run/``: a batch's machinery: ``inputs`` and ``plan`` (the calls), ``order``, ``stages``
   (per call, without Luigi), ``retry``, ``failures``, ``results`` (the batch files),
   ``runner`` (worker processes), ``workqueue``, ``locking``, and ``evaluate``.

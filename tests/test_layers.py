@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first: a module may import from its own layer and the ones before it, never after.
-LAYERS = ["root", "asr", "analysis", "outputs", "run", "tasks", "entry"]
+LAYERS = ["root", "asr", "analysis", "outputs", "review", "run", "tasks", "entry"]
 ENTRY_POINTS = {"pipeline.run.cli", "pipeline.run.worker"}  # the command and its worker processes
 SKIPPED = "pipeline.data"  # data files and their offline generator, outside the pipeline
 
@@ -60,6 +60,7 @@ def test_the_layers_are_known():
     assert {layer(m) for m in graph()} == set(LAYERS)
     assert layer("pipeline.schema") == "root" and layer("pipeline.asr") == "asr"
     assert layer("pipeline.outputs.report") == "outputs" and layer("pipeline.run.runner") == "run"
+    assert layer("pipeline.review.server") == "review"
 
 
 def test_no_module_imports_from_a_later_layer():

@@ -19,16 +19,19 @@ it as context. Evaluation holds out whole authors, never lines: ``split_by_autho
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipeline.config import DATA_DIR
+from pipeline.schema import THREAT_TYPES, TONE_LABELS
 
 CORPUS_DIR = DATA_DIR / "corpus"
 WRITTEN_DIR = CORPUS_DIR / "written"
 TEMPLATE_DIR = CORPUS_DIR / "templates"
 TEMPLATE_AUTHOR = "template"
+EXTRA_AUTHOR = "extra"  # the author of an extra line that names none
 SAFE_TONES = ("neutral", "courteous")  # a sentence of such a turn has the turn's tone
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|No|vs|etc|Inc|Ltd|Co)\.$")
@@ -107,3 +110,46 @@ def split_by_author(rows: Sequence[dict], held_out: Iterable[str]) -> tuple[list
     """(train, dev): every line of a held-out author goes to dev, whatever its script."""
     held = set(held_out)
     return [r for r in rows if r["author"] not in held], [r for r in rows if r["author"] in held]
+
+
+def extra_lines(path: Path) -> list[dict]:
+    """Labelled lines from a JSON-lines file given to ``train_tone --extra`` (``callqa reviews
+    corpus`` writes one): each ``{text, tone, threat_type, context, author}``, a tone of
+    TONE_LABELS and, for a threatening line, a threat type of THREAT_TYPES or null. A line that
+    is not one raises ValueError naming the file and line."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                rows.append(_extra_line(json.loads(raw)))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"{path}, line {n}: {e}") from e
+    return rows
+
+
+def _extra_line(row: dict) -> dict:
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str) or not row["text"].strip():
+        raise ValueError("a line is a JSON object with a non-empty 'text'")
+    if row.get("tone") not in TONE_LABELS:
+        raise ValueError(f"'tone' must be one of {', '.join(TONE_LABELS)}, not {row.get('tone')!r}")
+    ttype = row.get("threat_type") if row["tone"] == "threatening" else None
+    if ttype is not None and ttype not in THREAT_TYPES:
+        raise ValueError(f"'threat_type' must be one of {', '.join(THREAT_TYPES)} or null, not {ttype!r}")
+    context = row.get("context", [])
+    if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+        raise ValueError("'context' must be a list of strings")
+    return {**row, "threat_type": ttype, "context": context, "author": str(row.get("author") or EXTRA_AUTHOR)}
+
+
+def training_split(
+    seed: int, template_share: float, held_out: Iterable[str], extra: Sequence[Path] = ()
+) -> tuple[list[dict], list[dict]]:
+    """(train, dev) for ``train_tone``: the written scripts' lines and a seeded share of the
+    template lines, split by author; the ``extra`` files' lines are added to train only."""
+    rows = written_lines(load_scripts())
+    templates = template_lines()
+    rows += random.Random(seed).sample(templates, round(template_share * len(templates)))
+    train, dev = split_by_author(rows, held_out)
+    return train + [line for path in extra for line in extra_lines(path)], dev

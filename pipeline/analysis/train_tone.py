@@ -237,17 +237,18 @@ def main() -> None:
                         help="share of the template lines to train on (0 = none); a seeded sample")
     parser.add_argument("--label-smoothing", type=float, default=LABEL_SMOOTHING)
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--extra", type=Path, action="append", default=[], metavar="FILE",
+                        help="more labelled lines to train on (JSON lines, e.g. from callqa reviews corpus); "
+                             "repeatable; never part of the dev set")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
 
-    rows = corpus.written_lines(corpus.load_scripts())
-    templates = corpus.template_lines()
-    rows += random.Random(args.seed).sample(templates, round(args.template_share * len(templates)))
     held = [a.strip() for a in args.dev_authors.split(",") if a.strip()]
-    train_rows, dev_rows = corpus.split_by_author(rows, held)
-    print(f"{len(train_rows)} training lines, {len(dev_rows)} dev lines (authors held out: {held or 'none'})")
+    train_rows, dev_rows = corpus.training_split(args.seed, args.template_share, held, args.extra)
+    print(f"{len(train_rows)} training lines, {len(dev_rows)} dev lines (authors held out: {held or 'none'}; "
+          f"extra files: {len(args.extra)})")
     started = time.perf_counter()
     layers, adapter = train(Encoder(), train_rows, args.seed, args.label_smoothing)
     print(f"trained on {len(train_rows)} lines in {time.perf_counter() - started:.0f} s")

@@ -25,6 +25,9 @@ from pipeline import __version__
 from pipeline.config import ENGINES, Settings, parse_pairs
 from pipeline.layout import BATCH_JSON, FLAGGED_CSV, REPORT_HTML, RUNS_JSONL, SUMMARY_CSV, TRANSCRIPT_JSON, call_dir
 from pipeline.logs import setup_logging
+from pipeline.review import commands as review_commands
+from pipeline.review.server import DEFAULT_HOST as REVIEW_HOST
+from pipeline.review.server import DEFAULT_PORT as REVIEW_PORT
 from pipeline.run import elsewhere, progress, results, storage, worker
 from pipeline.run import evaluate as evaluation
 from pipeline.run.inputs import CallInput, ManifestError, plan_batch
@@ -132,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
         "against labels, and the misses and false alarms.",
     )  # fmt: skip
     _add_run_options(ev)
+    ev.add_argument("--reviews", metavar="DIR",
+                    help="run nothing: print precision per flag type and severity from the reviewers' decisions "
+                         "in DIR/reviews.sqlite, and what produced the dismissed flags")
     rep = sub.add_parser(
         "report", help="rebuild summary.csv, flagged.csv and report.html of an output folder",
         description="Rebuild DIR/summary.csv, DIR/flagged.csv and DIR/report.html from the calls' results "
@@ -141,7 +147,41 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("dir", metavar="DIR", help="an output folder of callqa run")
     rep.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final summary")
     rep.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    _add_review_commands(sub)
     return parser
+
+
+def _add_review_commands(sub) -> None:
+    rv = sub.add_parser(
+        "review", help="serve an output folder's reports with review controls on every flag",
+        description="Serve DIR's calls on a local web server where reviewers confirm, dismiss or change each "
+        "flag and note calls; decisions go to DIR/reviews.sqlite. On an address other than this machine's "
+        "loopback every request needs the token printed at start.",
+    )  # fmt: skip
+    rv.add_argument("dir", metavar="DIR", help="a local output folder of callqa run")
+    rv.add_argument("--host", default=REVIEW_HOST,
+                    help=f"address to listen on (default {REVIEW_HOST}: this machine only; any other needs a token)")
+    rv.add_argument("--port", type=int, default=REVIEW_PORT, help=f"port (default {REVIEW_PORT}; 0: any free one)")
+    rv.add_argument("--reviewer", default="", metavar="NAME", help="the name decisions carry when the page gives none")
+    rs = sub.add_parser("reviews", help="reviewers' decisions: export them, or make training lines of them")
+    rsub = rs.add_subparsers(dest="reviews_command", required=True)
+    ex = rsub.add_parser("export", help="every decision, with stale decisions marked",
+                         description="Write every decision in DIR/reviews.sqlite (stdout, or --out FILE).")
+    fmt = ex.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV (the default)")
+    fmt.add_argument("--jsonl", dest="format", action="store_const", const="jsonl", help="JSON lines")
+    fmt.add_argument("--html", dest="format", action="store_const", const="html",
+                     help="a static read-only HTML summary (e.g. --out DIR/reviews.html)")
+    ex.set_defaults(format="csv")
+    co = rsub.add_parser("corpus", help="confirmed and dismissed evidence as tone training lines",
+                         description="Write the reviewed evidence as labelled lines for "
+                         "python -m pipeline.analysis.train_tone --extra FILE (stdout, or --out FILE).")  # fmt: skip
+    for p in (ex, co):
+        p.add_argument("dir", metavar="DIR", help="a local output folder of callqa run")
+        p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    for p in (rv, ex, co):
+        p.add_argument("-q", "--quiet", action="store_true", help="only warnings")
+        p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
 def given_settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -328,7 +368,14 @@ def print_summary(results: list, run_info: dict | None, out: str) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    """``callqa evaluate``: run the batch, then score its flags against the manifest's labels."""
+    """``callqa evaluate``: run the batch, then score its flags against the manifest's labels;
+    with ``--reviews DIR``, run nothing and score the flags by the reviewers' decisions."""
+    if args.reviews:
+        if args.inputs or args.manifest:
+            print("callqa: error: --reviews DIR scores reviewed flags and runs nothing: give it without INPUT "
+                  "or --manifest", file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+        return _reviewed(review_commands.evaluate_reviews, args.reviews)
     code, results, _ = execute(args)
     if not results:
         return code or EXIT_USAGE
@@ -340,6 +387,17 @@ def evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reviewed(command, folder: str, *rest) -> int:
+    """Run a review command on a local output folder; a folder that is not one is a usage error."""
+    try:
+        return command(review_commands.local_folder(folder), *rest) or EXIT_OK
+    except review_commands.UsageError as e:
+        print(f"callqa: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C stops the review server
+        return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Under a live progress line, the log keeps to warnings (the line says the rest).
@@ -348,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
         return evaluate(args)
     if args.command == "report":
         return report(args)
+    if args.command == "review":
+        return _reviewed(review_commands.run_server, args.dir, args.host, args.port, args.reviewer)
+    if args.command == "reviews" and args.reviews_command == "export":
+        return _reviewed(review_commands.export_reviews, args.dir, args.format, args.out)
+    if args.command == "reviews":
+        return _reviewed(review_commands.write_corpus, args.dir, args.out)
     code, written, run_info = execute(args)
     if written:
         print_summary(written, run_info, args.out)
