@@ -178,7 +178,7 @@ def pull(out: str, under: str = "", names: Collection[str] = ()) -> dict[str, Re
         return {}
     bucket, base = _base(out, under)
     local = local_dir(out) / under
-    wanted = (lambda rel: posixpath.basename(rel) in names) if names else (lambda rel: True)
+    wanted = _named(names)
     listed = _listing(bucket, base)
     remote = {rel: r for rel, r in listed.items() if wanted(rel)}
     for rel, obj in remote.items():
@@ -273,7 +273,7 @@ def append_line(out: str, name: str, line: str, attempts: int = 8) -> None:
 def modified(out: str, under: str = "", names: Collection[str] = ()) -> dict[str, float]:
     """Relative path -> when it was last written (epoch seconds), for the objects under the
     prefix (or the local files under the folder), only files called one of ``names`` if given."""
-    wanted = (lambda rel: posixpath.basename(rel) in names) if names else (lambda rel: True)
+    wanted = _named(names)
     if not is_remote(out):
         root = Path(out) / under
         return {rel: (root / rel).stat().st_mtime for rel in _local_files(root) if wanted(rel)}
@@ -286,6 +286,11 @@ def modified(out: str, under: str = "", names: Collection[str] = ()) -> dict[str
 
 
 # ----------------------------------------------------------------------------- helpers
+def _named(names: Collection[str]):
+    """A test on relative paths: is the file called one of ``names`` (any file when empty)?"""
+    return (lambda rel: posixpath.basename(rel) in names) if names else (lambda rel: True)
+
+
 def _base(out: str, under: str) -> tuple[str, str]:
     bucket, key = split(out)
     base = "/".join(p.strip("/") for p in (key, under) if p.strip("/"))
