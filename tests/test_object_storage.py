@@ -78,8 +78,11 @@ def keys(client, name: str, prefix: str = "") -> list[str]:
     return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
 
-def callqa(*args: str, cache: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+def callqa(*args: str, cache: Path, tmp: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", CALLQA_CACHE=str(cache))
+    if tmp is not None:  # the run's temporary files (fetched recordings) go here
+        tmp.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmp)
     return subprocess.run(CALLQA + list(args), env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -98,7 +101,7 @@ def test_a_batch_in_object_storage_gives_the_same_outputs_as_local_folders(tmp_p
     bucket(s3, "qa-results")
     upload(s3, samples_dir, "recordings", "incoming/2024-03")
     run = callqa("run", "s3://recordings/incoming/2024-03/", "--manifest", "s3://recordings/incoming/2024-03/manifest.csv",
-                 "--out", "s3://qa-results/batch", "--threads", "1", cache=tmp_path / "cache")  # fmt: skip
+                 "--out", "s3://qa-results/batch", "--threads", "1", cache=tmp_path / "cache", tmp=tmp_path / "tmp")  # fmt: skip
     assert run.returncode in (0, 1), run.stdout + run.stderr[-3000:]  # 1: a sample is bad input on purpose?
     local = callqa("run", str(samples_dir), "--manifest", str(samples_dir / "manifest.csv"),
                    "--out", str(tmp_path / "local"), "--threads", "1", cache=tmp_path / "cache")  # fmt: skip
@@ -115,7 +118,7 @@ def test_a_batch_in_object_storage_gives_the_same_outputs_as_local_folders(tmp_p
         for name in ("audio.json", "asr.json", "transcript.json", "transcript.vtt", "report.html"):
             assert f"batch/calls/{call}/{name}" in stored, (call, name)
     assert not [k for k in stored if ".tmp" in k]
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("callqa-fetch-*"))  # the fetched copies are gone
+    assert not list((tmp_path / "tmp").glob("callqa-fetch-*"))  # the fetched copies are gone
 
     # Synced down, the report's links lead to the call pages and their audio.
     mirror = tmp_path / "synced"
@@ -156,7 +159,9 @@ def host(source: str, out: str, scheduler: str | None, cache: Path) -> subproces
     cmd = CALLQA + ["run", source, "--out", out, "--workers", "1", "--threads", "1", "-v"]
     if scheduler:
         cmd += ["--scheduler-host", scheduler]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", CALLQA_CACHE=str(cache))
+    tmp = cache.with_name(cache.name + "-tmp")  # a killed host's fetched recording stays in the test's folder
+    tmp.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", CALLQA_CACHE=str(cache), TMPDIR=str(tmp))
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # fmt: skip
 
