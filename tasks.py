@@ -154,8 +154,6 @@ class CallTask(Configured, luigi.Task):
         pulled = storage.pull(self.out_dir, self.prefix)
         if not (self.folder / self.filename).exists():
             self.work()
-            if isinstance(self, AnalyzeCall):
-                failures.clear(self.folder)  # before publishing: the call has its result now
             storage.push(self.out_dir, self.prefix, last=[self.filename], pulled=pulled)
 
     def same_call(self, task: type[CallTask]) -> CallTask:
@@ -201,6 +199,7 @@ class AnalyzeCall(CallTask):
         call = stages.transcribe(self.folder, s.transcribe, keep=False) if s.report.redact else None
         source = plan.from_data(self.call) if self.call else None
         stages.analyze(self.folder, s.tone, s.flags, s.report, call, s.speakers, source)
+        failures.clear(self.folder)  # the call has its result: an earlier failure is not published
 
 
 @CallTask.event_handler(luigi.Event.FAILURE)
@@ -216,7 +215,6 @@ def _record_failure(task: CallTask, exception: BaseException) -> None:
 @CallTask.event_handler(luigi.Event.SUCCESS)
 def _clear_failure(task: CallTask) -> None:
     if isinstance(task, AnalyzeCall):
-        failures.clear(task.folder)
         if progress.active():
             call = load_transcript(task.folder / layout.TRANSCRIPT_JSON)
             progress.call_done(task.call_id, call.status == STATUS_OK, call.audio.duration_s)

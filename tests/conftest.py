@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -60,3 +62,19 @@ def luigid(tmp_path):
     yield f"127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+CHROMIUM = os.environ.get("CALLQA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium binary on this machine")
+
+
+@contextlib.contextmanager
+def chromium(*extra_args: str):
+    """Real Chromium through Playwright (the dev extra), closed after the block."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+        yield browser
+        browser.close()

@@ -175,15 +175,14 @@ def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path,
 
 def test_report_built_by_the_pipeline_works_in_a_real_browser(sample_run, tmp_path):
     """Headless Chromium on the pipeline's own report: flagged call first, a filter, a seek."""
-    from test_report_browser import CHROMIUM, CHROMIUM_ARGS, _open, _shot, _visible_ids
+    from conftest import CHROMIUM, chromium
+    from test_report_browser import _open, _shot, _visible_ids
 
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium binary on this machine")
     rows = read_summary(sample_run)
     threat = next(r for r in rows if r["source"].endswith("vm_cease_desist.mp3"))
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         page = _open(browser, (sample_run / "report.html").as_uri())
         visible = _visible_ids(page)
         first = next(r for r in rows if r["call_id"] == visible[0])
@@ -202,4 +201,3 @@ def test_report_built_by_the_pipeline_works_in_a_real_browser(sample_run, tmp_pa
         assert abs(page.evaluate("document.getElementById('player').currentTime") - start) < 0.1
         _shot(page, tmp_path, "pipeline-call.png")
         assert page.problems == []
-        browser.close()

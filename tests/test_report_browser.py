@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium, needs_chromium
 
 from pipeline.config import FlagOptions
 from pipeline.outputs.report import write_batch_report, write_call_report
@@ -31,17 +32,7 @@ from pipeline.schema import (
 
 SAMPLE_RATE = 16000  # Hz, as the convert stage writes
 CALL_S = 12.0  # seconds of audio per call
-CHROMIUM = os.environ.get("CALLQA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium binary on this machine")
+pytestmark = needs_chromium
 
 
 def _write_wav(path: Path, seconds: float = CALL_S) -> None:
@@ -123,11 +114,8 @@ def report_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _open(browser, url: str):

@@ -9,7 +9,6 @@ Driven by Playwright with the system's Chromium (never a downloaded browser), as
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 import urllib.request
@@ -18,17 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium, needs_chromium
 from review_fixtures import call_ids, live_server, run_callqa, write_vtts
 
 from pipeline.run.cli import main
 from pipeline.schema import load_transcript, save_transcript
 
 SAMPLE_RATE = 16000  # Hz
-CHROMIUM = os.environ.get("CALLQA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium binary on this machine")
+pytestmark = needs_chromium
 
 
 def _add_audio(call_folder: Path, seconds: float) -> None:
@@ -74,11 +70,8 @@ def base(out):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extra)")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium("--autoplay-policy=no-user-gesture-required") as b:
         yield b
-        b.close()
 
 
 def _open(browser, url: str, allowed: tuple[str, ...]):

@@ -223,10 +223,10 @@ def get(out: str, names: Collection[str]) -> None:
         return
     bucket, base = _base(out, "")
     for rel in names:
-        path, head = local_dir(out) / rel, _object(bucket, base + rel)
-        if head is None:
+        path, remote = local_dir(out) / rel, _remote(bucket, base + rel)
+        if remote is None:
             path.unlink(missing_ok=True)
-        elif not _same(path, Remote(head["ContentLength"], head["ETag"].strip('"'))):
+        elif not _same(path, remote):
             _download(bucket, base + rel, path)
 
 
@@ -236,9 +236,7 @@ def put(out: str, names: Collection[str]) -> None:
         return
     bucket, base = _base(out, "")
     for rel in names:
-        head = _object(bucket, base + rel)
-        remote = Remote(head["ContentLength"], head["ETag"].strip('"')) if head else None
-        _put_if_changed(bucket, base + rel, local_dir(out) / rel, remote)
+        _put_if_changed(bucket, base + rel, local_dir(out) / rel, _remote(bucket, base + rel))
 
 
 def append_line(out: str, name: str, line: str, attempts: int = 8) -> None:
@@ -324,6 +322,11 @@ def _put_if_changed(bucket: str, key: str, path: Path, remote: Remote | None) ->
         _client().put_object(Bucket=bucket, Key=key, Body=body)
     _SEEN.add((bucket, key))
     return True
+
+
+def _remote(bucket: str, key: str) -> Remote | None:
+    head = _object(bucket, key)
+    return Remote(head["ContentLength"], head["ETag"].strip('"')) if head else None
 
 
 def _object(bucket: str, key: str) -> dict | None:
