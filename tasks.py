@@ -151,7 +151,12 @@ class CallTask(Configured, luigi.Task):
         # The call's folder as its objects are (nothing to do for a local folder), then the
         # stage's work there unless its file is already in it, then publishing its own file last.
         # Under the call's lock (and luigid's) nobody else writes the call between pull and push.
-        pulled = storage.pull(self.out_dir, self.prefix)
+        # The scheduler runs one stage of a call at a time, so the call's last listing that this
+        # process has (from scheduling, or its own push) is still right when it shows the stage
+        # this one needs done; the first stage needs none. Else, list the call again.
+        needed = self.requires()
+        reuse = not isinstance(needed, CallTask) or needed.filename in storage.known(self.out_dir, self.prefix)
+        pulled = storage.pull(self.out_dir, self.prefix, reuse=reuse)
         if not (self.folder / self.filename).exists():
             self.work()
             storage.push(self.out_dir, self.prefix, last=[self.filename], pulled=pulled)

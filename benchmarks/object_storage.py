@@ -14,8 +14,9 @@ sharing only luigid and the storage), in the same run:
 For each it prints the processing time (the sum of the per-call stage timings in the
 transcripts), the overhead per call (the hosts' busy time, wall x hosts, minus processing and
 minus each host's start-up, over N) and that overhead as a share of processing (the issue's
-target at 2,000 calls: at most 10%), then the S3 run's overhead over the local one's. moto is
-a Python server on the same two cores, so the transfer figures are an upper bound.
+target at 2,000 calls: at most 10%), then the S3 run's overhead over the local one's, the
+requests per call by method (from the server's log) and the overhead without the server's own
+CPU: moto is a Python server on the hosts' own cores, which real object storage is not.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(cmd: list[str], probe: str) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(cmd: list[str], probe: str, log: Path | None = None) -> subprocess.Popen:
+    sink = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the server's for its life
+    proc = subprocess.Popen(cmd, stdout=sink, stderr=sink)
     for _ in range(300):
         try:
             urllib.request.urlopen(probe, timeout=1)
@@ -73,6 +75,17 @@ def run_hosts(source: str, out: str, hosts: int, scheduler: str, env: dict, work
         if proc.returncode != 0:
             raise SystemExit(f"a host failed ({proc.returncode}):\n{err[-3000:]}")
     return time.time() - started, walls
+
+
+def count_requests(log: Path, before: dict[str, int] | None = None) -> dict[str, int]:
+    """Requests the S3 server logged (werkzeug's access lines), per method, since ``before``."""
+    counts: dict[str, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        parts = line.split('"')
+        if len(parts) > 2 and parts[1].split(" ")[0] in ("GET", "PUT", "HEAD", "POST", "DELETE"):
+            method = parts[1].split(" ")[0]
+            counts[method] = counts.get(method, 0) + 1
+    return {m: n - (before or {}).get(m, 0) for m, n in counts.items() if n - (before or {}).get(m, 0)}
 
 
 def processing_local(out: Path) -> tuple[float, int]:
@@ -109,6 +122,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--hosts", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (outputs, the server's request log)")
     args = parser.parse_args()
     import boto3
 
@@ -117,7 +131,8 @@ def main() -> None:
     endpoint = f"http://127.0.0.1:{s3_port}"
     env = dict(os.environ, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", AWS_ENDPOINT_URL=endpoint, **CREDENTIALS)
     services = [
-        start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(s3_port)], endpoint + "/moto-api/"),
+        start([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(s3_port)], endpoint + "/moto-api/",
+              work / "moto.log"),
         start([str(BIN / "luigid"), "--address", "127.0.0.1", "--port", str(luigid_port), "--state-path",
                str(work / "luigid.state"), "--logdir", str(work)], f"http://127.0.0.1:{luigid_port}/"),
     ]  # fmt: skip
@@ -139,11 +154,21 @@ def main() -> None:
         results.append(figures("local", args.calls, args.hosts, wall, walls, *processing_local(work / "out"), startup))
         moto = psutil.Process(services[0].pid)
         moto_before = sum(moto.cpu_times()[:2])
+        requests_before = count_requests(work / "moto.log")
         wall, walls = run_hosts("s3://recordings/day/", "s3://qa-results/day", args.hosts, scheduler, env, work)
         moto_cpu = sum(moto.cpu_times()[:2]) - moto_before
+        requests = count_requests(work / "moto.log", requests_before)
         results.append(figures("s3", args.calls, args.hosts, wall, walls, *processing_s3(client, "qa-results"), startup))
         local, s3 = results
         s3["server_cpu_ms_per_call"] = round(1000 * moto_cpu / args.calls, 1)
+        s3["requests_per_call"] = {m: round(n / args.calls, 2) for m, n in sorted(requests.items())}
+        # moto runs on the hosts' own two cores; real object storage does not.
+        host_side = s3["overhead_ms_per_call"] - s3["server_cpu_ms_per_call"]
+        s3["overhead_without_server_ms_per_call"] = round(host_side, 1)
+        s3["overhead_without_server_share"] = round(host_side * args.calls / 1000 / s3["processing_s"], 4)
+        print(f"requests per call: {sum(requests.values()) / args.calls:.1f} ({s3['requests_per_call']}); "
+              f"without the S3 server's own CPU, the hosts' overhead is {host_side:.1f} ms/call "
+              f"({100 * s3['overhead_without_server_share']:.1f}% of processing)")
         added = s3["overhead_ms_per_call"] - local["overhead_ms_per_call"]
         print(f"object storage adds {added:.1f} ms/call over local folders "
               f"({100 * added / 1000 * args.calls / s3['processing_s']:.1f}% of processing); of it, the S3 server's own "
@@ -154,7 +179,10 @@ def main() -> None:
     finally:
         for proc in services:
             proc.terminate()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept {work} (moto.log: every request)")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

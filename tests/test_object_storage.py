@@ -248,3 +248,40 @@ def test_storage_locations_and_sync_against_a_real_s3_server(tmp_path, s3, monke
     with storage.fetched("s3://unit/in/a b.mp3") as path:
         assert Path(path).name == "a b.mp3" and Path(path).read_bytes() == b"x"
     assert not Path(path).exists()
+
+
+def test_scheduling_and_stages_reuse_what_this_process_listed_or_pushed(tmp_path, s3, monkeypatch):
+    """Requests are counted at the client: a survey answers the stage files of its calls, a
+    stage starts from the last listing this process has, once, and nothing else is trusted."""
+    from pipeline.run import storage
+
+    monkeypatch.setenv("CALLQA_CACHE", str(tmp_path / "cache"))
+    storage._luigi_client.cache_clear()
+    sent: list[str] = []
+    storage._client().meta.events.register("before-send.s3", lambda request, **_: sent.append(request.method))
+    bucket(s3, "reuse")
+    out = "s3://reuse/qa"
+    s3.put_object(Bucket="reuse", Key="qa/calls/c1/audio.json", Body=b"{}")
+
+    storage.survey(out, ["calls/c1", "calls/c2"])
+    assert len(sent) == 2  # one listing per call
+    assert storage.exists(f"{out}/calls/c1/audio.json")
+    assert not storage.exists(f"{out}/calls/c1/asr.json") and not storage.exists(f"{out}/calls/c2/audio.json")
+    assert len(sent) == 2  # answered from the survey
+    assert storage.known(out, "calls/c1") == {"audio.json"}
+
+    assert list(storage.pull(out, "calls/c1", reuse=True)) == ["audio.json"]
+    assert sent[2:] == ["GET"]  # the object fetched, no listing
+    assert (storage.local_dir(out) / "calls/c1/audio.json").read_bytes() == b"{}"
+    storage.forget_survey()
+    assert not storage.exists(f"{out}/calls/c2/audio.json") and len(sent) == 4  # asked again (HEAD)
+
+    (storage.local_dir(out) / "calls/c1/asr.json").write_text("[]")
+    storage.push(out, "calls/c1", last=["asr.json"])
+    assert storage.known(out, "calls/c1") == {"audio.json", "asr.json"}
+    before = len(sent)
+    assert set(storage.pull(out, "calls/c1", reuse=True)) == {"audio.json", "asr.json"}
+    assert len(sent) == before  # the push's own result, no request
+    assert storage.known(out, "calls/c1") == set()  # used once
+    s3.put_object(Bucket="reuse", Key="qa/calls/c1/failure.json", Body=b"{}")  # written elsewhere
+    assert "failure.json" in storage.pull(out, "calls/c1", reuse=True)  # no listing kept: listed again

@@ -16,6 +16,14 @@ the bucket; the objects are the source of truth:
 - the batch files are built from the calls' results pulled down (``pull`` with ``names``), and
   pushed.
 
+Requests are what object storage costs, so a process keeps what it learnt: objects it has put,
+listed or found are not asked for again (``exists``); the calls about to be scheduled are listed
+once each (``survey``), which answers Luigi's completeness checks of all three stages until the
+tasks start running (``forget_survey``: from then on another host may finish a stage); and a
+stage may start from the call's last listing this process has, from the survey or from its own
+push (``pull(reuse=True)``), instead of listing again: the scheduler runs one stage of a call at
+a time, so the caller knows when nobody can have published since (``known`` says what it holds).
+
 Across hosts, the central scheduler (``luigid``) is what keeps two workers off one call; the
 folder locks of ``locking.py`` hold between the processes of one host, on its local copy.
 
@@ -47,6 +55,8 @@ SCHEME = "s3://"
 CACHE_ENV = "CALLQA_CACHE"
 PUT_THREADS = 8  # a stage's files are put at once (the stage's own file after them)
 _SEEN: set[tuple[str, str]] = set()  # (bucket, key) of the objects this process knows exist
+_SURVEYED: set[tuple[str, str]] = set()  # (bucket, folder/) listed by survey: what is not in _SEEN is absent
+_KNOWN: dict[tuple[str, str], dict[str, Remote]] = {}  # (bucket, prefix/) -> its objects when last surveyed or pushed here
 
 
 def is_remote(path: str) -> bool:
@@ -122,7 +132,27 @@ def exists(path: str) -> bool:
     bucket, key = split(path)
     if (bucket, key) in _SEEN:
         return True
+    if (bucket, posixpath.dirname(key) + "/") in _SURVEYED:
+        return False
     return _object(bucket, key) is not None
+
+
+def survey(out: str, prefixes: Collection[str]) -> None:
+    """List each of ``out``'s ``prefixes`` (a call's folder each) once, in parallel, so that
+    ``exists`` answers for the files directly in them without a request, until
+    ``forget_survey``. For Luigi's scheduling of a part: three stage files a call, one listing.
+    Absence is only trusted until the tasks run, since another host may finish a stage then."""
+    if not is_remote(out):
+        return
+    bases = [_base(out, p) for p in prefixes]
+    with ThreadPoolExecutor(max_workers=PUT_THREADS) as pool:
+        _KNOWN.update(zip(bases, pool.map(lambda b: _listing(*b), bases)))
+    _SURVEYED.update(bases)
+
+
+def forget_survey() -> None:
+    """From now on, ask storage whether an object that ``survey`` did not find exists."""
+    _SURVEYED.clear()
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -146,7 +176,7 @@ def fetched(source: str) -> Iterator[str]:
     folder = tempfile.mkdtemp(prefix="callqa-fetch-")
     path = os.path.join(folder, posixpath.basename(key) or "recording")  # messages name the file
     try:
-        _client().download_file(bucket, key, path)
+        _get(bucket, key, path)
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -169,17 +199,22 @@ class Remote:
     etag: str  # the MD5 of the content for a single PUT; other forms never match a local file
 
 
-def pull(out: str, under: str = "", names: Collection[str] = ()) -> dict[str, Remote]:
+def pull(out: str, under: str = "", names: Collection[str] = (), reuse: bool = False) -> dict[str, Remote]:
     """Make the local copy of ``out``'s ``under`` prefix equal to its objects (only files called
     one of ``names``, when given): new and changed objects downloaded (each by rename, never
     half-written), local files with no object removed. Returns the objects (relative path ->
-    Remote), for ``push`` to start from. A local output folder is left alone."""
+    Remote), for ``push`` to start from. A local output folder is left alone.
+
+    ``reuse``: start from the prefix's last listing this process has (``known``) instead of
+    listing it again, when the caller knows that nobody has published under it since. Used
+    once: an attempt that fails before its push lists again on the next."""
     if not is_remote(out):
         return {}
     bucket, base = _base(out, under)
+    last = _KNOWN.pop((bucket, base), None)
     local = local_dir(out) / under
     wanted = _named(names)
-    listed = _listing(bucket, base)
+    listed = last if reuse and last is not None else _listing(bucket, base)
     remote = {rel: r for rel, r in listed.items() if wanted(rel)}
     for rel, obj in remote.items():
         if not _same(local / rel, obj):
@@ -213,7 +248,16 @@ def push(out: str, under: str = "", last: Collection[str] = (), pulled: dict[str
     for rel in gone:
         _client().delete_object(Bucket=bucket, Key=base + rel)
         _SEEN.discard((bucket, base + rel))
+    _KNOWN[(bucket, base)] = {rel: _described(local / rel) for rel in files}
     return changed + len(gone)
+
+
+def known(out: str, under: str = "") -> set[str]:
+    """The files (relative to the prefix) of the last listing of ``out``'s ``under`` that this
+    process has, from ``survey`` or its own ``push``, if it has one it has not pulled with."""
+    if not is_remote(out):
+        return set()
+    return set(_KNOWN.get(_base(out, under), {}))
 
 
 def get(out: str, names: Collection[str]) -> None:
@@ -311,8 +355,15 @@ def _download(bucket: str, key: str, path: Path) -> None:
     """The object to ``path`` by way of a hidden temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-pull")
-    _client().download_file(bucket, key, str(tmp))
+    _get(bucket, key, str(tmp))
     os.replace(tmp, path)
+
+
+def _get(bucket: str, key: str, path: str) -> None:
+    """One GET, streamed to ``path`` (boto3's download_file would HEAD the object first)."""
+    body = _client().get_object(Bucket=bucket, Key=key)["Body"]
+    with open(path, "wb") as fh:
+        shutil.copyfileobj(body, fh, 1 << 20)
 
 
 def _put_if_changed(bucket: str, key: str, path: Path, remote: Remote | None) -> bool:
@@ -358,11 +409,20 @@ def _same(path: Path, obj: Remote | None) -> bool:
     """Does the local file hold what the object holds (size, then MD5 against the ETag)?"""
     if obj is None or not path.is_file() or path.stat().st_size != obj.size:
         return False
+    return _md5(path) == obj.etag
+
+
+def _described(path: Path) -> Remote:
+    """What a single PUT of ``path`` leaves in storage."""
+    return Remote(path.stat().st_size, _md5(path))
+
+
+def _md5(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest() == obj.etag
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,12 +17,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 import luigi
+import luigi.interface
+import luigi.worker
 
 import tasks
+from pipeline import layout
 from pipeline.asr import transcribe
 from pipeline.config import Settings
 from pipeline.logs import setup_logging
-from pipeline.run import order, plan, progress
+from pipeline.run import order, plan, progress, storage
 from pipeline.run.inputs import CallInput
 from pipeline.run.runner import RunSpec, WorkerStats
 from pipeline.run.workqueue import WorkQueue
@@ -47,7 +50,9 @@ def build(spec: RunSpec, calls: list[CallInput], pieces: Iterable[list[str]]) ->
             inputs=spec.inputs, out_dir=spec.out_dir, manifest=spec.manifest, call_ids=piece,
             calls=[plan.to_data(c) for c in mine], settings=settings,
         )  # fmt: skip
-        ok = bool(luigi.build([target], **kwargs).scheduling_succeeded) and ok
+        # In object storage, one listing per call answers the scheduling's checks of its stages.
+        storage.survey(spec.out_dir, [f"{layout.CALLS_DIR}/{c.call_id}" for c in mine])
+        ok = bool(luigi.build([target], worker_scheduler_factory=_Factory(), **kwargs).scheduling_succeeded) and ok
         scheduled += len(mine)
         log.info("this worker has built %d of the batch's %d calls", scheduled, len(calls))
     return WorkerStats(
@@ -57,6 +62,26 @@ def build(spec: RunSpec, calls: list[CallInput], pieces: Iterable[list[str]]) ->
         tasks_seconds=round(time.perf_counter() - started, 3),
         calls=scheduled,
     )
+
+
+class _Worker(luigi.worker.Worker):
+    """Luigi's worker, which stops trusting the scheduling's survey of storage once it has
+    scheduled (while its tasks run, other hosts finish stages too), and which takes the
+    scheduler's word that a task's dependencies are done instead of asking storage again
+    before each task (a request per stage that another host did); a stage that finds its input
+    missing fails with the file's name all the same."""
+
+    def __init__(self, **kwargs):
+        super().__init__(check_unfulfilled_deps=False, **kwargs)
+
+    def run(self) -> bool:
+        storage.forget_survey()
+        return super().run()
+
+
+class _Factory(luigi.interface._WorkerSchedulerFactory):
+    def create_worker(self, scheduler, worker_processes, assistant=False):
+        return _Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
 
 
 def build_all(spec: RunSpec, calls: list[CallInput]) -> WorkerStats:
