@@ -13,6 +13,12 @@ noisy and mp3; calls stereo or mixed to mono) and runs the whole pipeline. Both 
 ``callqa evaluate`` (``--head`` sets ``[callqa.tone] head`` through a temporary luigi.cfg), and
 the figures per label are printed side by side. Rendered sets and outputs go under ``--work``
 (default ``outputs/heldout``) and are reused when present.
+
+A writer's labels can be wider than callqa's flags: ``threatening_outbound`` is an agent's
+threat in an outbound (or unknown-direction) call, ``abusive_caller`` a caller who threatens the
+agent. A second table scores only the scripts inside those definitions (a ``threat`` script
+of an inbound call, or an ``abusive`` one whose caller insults but never threatens, is left
+out; it is not counted as benign either), when any script falls outside them.
 """
 
 from __future__ import annotations
@@ -27,6 +33,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = sorted((ROOT / "benchmarks" / "heldout").glob("*.jsonl"))
 LABELS = ("threat", "abusive", "hostile")
+
+
+def in_scope(script: dict) -> bool:
+    """Is the script's label one that callqa's flags define (see the module's docstring)?"""
+    if script["label"] == "threat":
+        return script["direction"] != "inbound"
+    if script["label"] == "abusive":
+        return any(t["speaker"] == "customer" and t["tone"] == "threatening" for t in script["turns"])
+    return True
+
+
+def scoped(out: Path, scripts: list[Path]) -> dict | None:
+    """The evaluation over the in-scope scripts only, or None when every script is in scope."""
+    from pipeline.run.evaluate import score
+    from pipeline.schema import load_transcript
+
+    keep = {}
+    for path in scripts:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                script = json.loads(line)
+                keep[script["id"]] = in_scope(script)
+    if all(keep.values()):
+        return None
+    calls = [load_transcript(p) for p in sorted(out.glob("calls/*/transcript.json"))]
+    return score([c for c in calls if keep.get(c.metadata.get("script"), True)])
 
 
 def _run(cmd: list[str], env: dict | None = None) -> None:
@@ -47,7 +79,18 @@ def evaluate(form: str, scripts: list[Path], work: Path, head: str, workers: int
         done.unlink()
     _run([str(Path(sys.executable).parent / "callqa"), "evaluate", "--manifest", str(rendered / "manifest.csv"),
           "--out", str(out), "--no-html", "-q", "--workers", str(workers)], env)
-    return json.loads((out / "evaluation.json").read_text())
+    result = json.loads((out / "evaluation.json").read_text())
+    result["scoped"] = scoped(out, scripts)
+    return result
+
+
+def table(results: dict, forms: tuple[str, ...], key: str | None = None) -> None:
+    rows = {f: results[f][key] if key else results[f] for f in forms}
+    print(f"\n{'label':10s}" + "".join(f"{form + ' P':>10s}{form + ' R':>10s}" for form in forms) + "   support")
+    for label in LABELS:
+        cells = "".join(f"{rows[f]['labels'][label]['precision']:10.3f}{rows[f]['labels'][label]['recall']:10.3f}"
+                        for f in forms)
+        print(f"{label:10s}{cells}   {rows[forms[0]]['labels'][label]['support']}")
 
 
 def main() -> None:
@@ -61,11 +104,10 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     forms = ("text", "audio") if args.form == "both" else (args.form,)
     results = {form: evaluate(form, args.scripts, args.work, args.head, args.workers) for form in forms}
-    print(f"\n{'label':10s}" + "".join(f"{form + ' P':>10s}{form + ' R':>10s}" for form in forms) + "   support")
-    for label in LABELS:
-        cells = "".join(f"{results[f]['labels'][label]['precision']:10.3f}{results[f]['labels'][label]['recall']:10.3f}"
-                        for f in forms)
-        print(f"{label:10s}{cells}   {results[forms[0]]['labels'][label]['support']}")
+    table(results, forms)
+    if results[forms[0]]["scoped"]:
+        print("\nonly the scripts inside callqa's flag definitions (outbound threats, callers who threaten):")
+        table(results, forms, "scoped")
 
 
 if __name__ == "__main__":
