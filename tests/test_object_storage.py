@@ -189,7 +189,11 @@ def test_two_hosts_on_a_batch_in_object_storage_one_killed_lose_nothing(tmp_path
     assert rerun.returncode == 0, c_out + c_err[-3000:]
 
     done = DONE.findall(a_err) + DONE.findall(b_err) + DONE.findall(c_err)
-    assert sorted(done) == sorted(f"{source}{p.name}" for p in folder.iterdir())  # each call once
+    assert sorted(set(done)) == sorted(f"{source}{p.name}" for p in folder.iterdir())  # every call
+    # Each call once, but for the one A may have finished and logged in the instant before the
+    # kill, before telling luigid: luigid then hands it on, and its next host finds it done.
+    twice = {c for c in done if done.count(c) > 1}
+    assert not twice or (len(twice) == 1 and twice == set(DONE.findall(a_err)[-1:])), (twice, done)
     stored = keys(s3, "qa-nightly", "nightly/")
     calls = {k.split("/")[2] for k in stored if k.startswith("nightly/calls/")}
     assert len(calls) == 8
