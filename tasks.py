@@ -152,8 +152,10 @@ class CallTask(Configured, luigi.Task):
         # stage's work there unless its file is already in it, then publishing its own file last.
         # Under the call's lock (and luigid's) nobody else writes the call between pull and push.
         # The scheduler runs one stage of a call at a time, so the call's last listing that this
-        # process has (from scheduling, or its own push) is still right when it shows the stage
-        # this one needs done; the first stage needs none. Else, list the call again.
+        # process has (from scheduling, or its own push) can be started from when it shows the
+        # stage this one needs done (the first stage needs none); else the call is listed again.
+        # Such a listing can only miss this stage's own files, published by a host that died
+        # before telling the scheduler: then the stage is done again and the same files put.
         needed = self.requires()
         reuse = not isinstance(needed, CallTask) or needed.filename in storage.known(self.out_dir, self.prefix)
         pulled = storage.pull(self.out_dir, self.prefix, reuse=reuse)
