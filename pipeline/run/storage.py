@@ -240,16 +240,18 @@ def push(out: str, under: str = "", last: Collection[str] = (), pulled: dict[str
     files = _local_files(local)
     first = [rel for rel in files if posixpath.basename(rel) not in last]
     with ThreadPoolExecutor(max_workers=PUT_THREADS) as pool:  # one round trip, not one per file
-        changed = sum(pool.map(lambda rel: _put_if_changed(bucket, base + rel, local / rel, remote.get(rel)), first))
+        put = dict(zip(first, pool.map(lambda rel: _put_if_changed(bucket, base + rel, local / rel, remote.get(rel)),
+                                       first)))  # fmt: skip
     for rel in files:  # then the stage's own file, once everything else is there
-        if rel not in first:
-            changed += _put_if_changed(bucket, base + rel, local / rel, remote.get(rel))
+        if rel not in put:
+            put[rel] = _put_if_changed(bucket, base + rel, local / rel, remote.get(rel))
     gone = [rel for rel in remote if not (local / rel).exists()]
     for rel in gone:
         _client().delete_object(Bucket=bucket, Key=base + rel)
         _SEEN.discard((bucket, base + rel))
-    _KNOWN[(bucket, base)] = {rel: _described(local / rel) for rel in files}
-    return changed + len(gone)
+    # What storage now holds: an unchanged file's object as listed (its MD5 was just compared).
+    _KNOWN[(bucket, base)] = {rel: _described(local / rel) if put[rel] else remote[rel] for rel in files}
+    return sum(put.values()) + len(gone)
 
 
 def known(out: str, under: str = "") -> set[str]:
