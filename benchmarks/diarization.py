@@ -1,11 +1,12 @@
 """Who spoke when on mono calls: words attributed to the right party, roles, DER and cost.
 
     .venv/bin/python benchmarks/diarization.py OUT --scripts SCRIPTS.jsonl... [--real STEREO...]
-        [--calls 60] [--voicemails 20]
+        [--calls 60] [--voicemails 20] [--voices human|espeak]
 
 Truth comes from two channels. Each written two-party call (JSON Lines scripts, the format of
-``benchmarks/heldout/``) is rendered with espeak-ng, the agent drawn from a pool of agents with
-fixed voices and the customer in another voice, on separate tracks that are then mixed down to
+``benchmarks/heldout/``) is rendered (``--voices human``: flite's voices of four people, each with
+two vocal-tract lengths; ``--voices espeak``: espeak-ng's variants), the agent drawn from a pool
+of agents with fixed voices and the customer in another voice, on separate tracks then mixed down to
 one mono track (clean, telephone band, noise or MP3 in turn). Each real stereo recording given
 with ``--real`` (e.g. ``rs09_aws_lca_call_stereo.mp3``: left agent, right customer) is mixed
 down likewise. The louder channel over a word's span is that word's true speaker. Voicemail
@@ -33,6 +34,7 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from itertools import permutations
 from pathlib import Path
 
@@ -51,13 +53,28 @@ SPEECH_RANGE_DB = 30.0  # a channel's frame is speech within this many dB of its
 SPEECH_FLOOR_DBFS = -50.0  # ... and above this level
 JOIN_S = 0.3  # pauses up to this long inside one party's speech count as that party's (reference and hypothesis)
 COLLAR_FRAMES = 25  # frames either side of a reference boundary that are not scored (the usual 0.25 s collar)
-POOL = {  # known agents: name -> a voice of their own
-    "Lorraine Beckett": Voice("en-us+f2", 160, 55),
-    "Tobias Ferreira": Voice("en-us+m3", 150, 40),
-    "Anika Sorensen": Voice("en-gb+f3", 165, 60),
-    "Marcus Delacroix": Voice("en-us+m7", 155, 45),
-    "Desmond Achebe": Voice("en-gb+m3", 145, 35),
-    "Julian Okafor": Voice("en-us+m1", 170, 50),
+# Two renderings. "human": flite's four voices, built from recordings of four people, each with
+# a longer and a shorter vocal tract (x0.9, x1.1): eight voices whose voiceprints (resemblyzer)
+# lie 0.51-0.78 apart in cosine similarity, as the two people of a real call do (0.63-0.77 in
+# rs08-rs14). Four are the agents', the other four the customers' (a customer never has a
+# known agent's voice). "espeak": espeak-ng's variants of one formant synthesizer, 0.90-0.96
+# apart, a harder case than two people.
+HUMAN = tuple(Voice(f"flite:{name}", 160, tract=t) for name in ("awb", "rms", "slt", "kal16") for t in (0.9, 1.1))
+POOLS = {  # known agents: name -> a voice of their own
+    "human": {
+        "Lorraine Beckett": replace(HUMAN[4], wpm=160),
+        "Tobias Ferreira": replace(HUMAN[0], wpm=150),
+        "Marcus Delacroix": replace(HUMAN[3], wpm=155),
+        "Julian Okafor": replace(HUMAN[7], wpm=170),
+    },
+    "espeak": {
+        "Lorraine Beckett": Voice("en-us+f2", 160, 55),
+        "Tobias Ferreira": Voice("en-us+m3", 150, 40),
+        "Anika Sorensen": Voice("en-gb+f3", 165, 60),
+        "Marcus Delacroix": Voice("en-us+m7", 155, 45),
+        "Desmond Achebe": Voice("en-gb+m3", 145, 35),
+        "Julian Okafor": Voice("en-us+m1", 170, 50),
+    },
 }
 SAMPLE_TEXT = ("Good morning, this is a short recording of my voice for the quality team. "
                "I read it once, at my usual pace, on my usual headset.")
@@ -76,24 +93,30 @@ def decode(path: Path, channels: int) -> np.ndarray:
     return np.frombuffer(raw, "<f4").reshape(-1, channels)
 
 
-def render(scripts: list[dict], out: Path, calls: int, voicemails: int) -> list[dict]:
+def render(scripts: list[dict], out: Path, calls: int, voicemails: int, voices: str) -> list[dict]:
     rng = np.random.default_rng(SEED)
-    names = list(POOL)
+    pool = POOLS[voices]
+    names = list(pool)
     rows = []
     picked = [s for s in scripts if s["kind"] == "call" and len({t["speaker"] for t in s["turns"]}) == 2][:calls]
     picked += [s for s in scripts if s["kind"] == "voicemail"][:voicemails]
     for i, script in enumerate(picked):
         agent = names[int(rng.integers(len(names)))]
-        others = [v for v in VOICES if v != POOL[agent].name]
-        customer = Voice(str(rng.choice(others)), int(rng.choice(RATES)), int(rng.integers(35, 66)))
+        if voices == "human":
+            taken = {(v.name, v.tract) for v in pool.values()}
+            others = [v for v in HUMAN if (v.name, v.tract) not in taken]
+            customer = replace(others[int(rng.integers(len(others)))], wpm=int(rng.choice(RATES)))
+        else:
+            others = [v for v in VOICES if v != pool[agent].name]
+            customer = Voice(str(rng.choice(others)), int(rng.choice(RATES)), int(rng.integers(35, 66)))
         condition = CONDITIONS[i % len(CONDITIONS)]
         file = f"{script['id']}_{condition}.{'mp3' if condition == 'mp3' else 'wav'}"
         if script["kind"] == "call":
-            voice = {"agent": POOL[agent], "customer": customer}
+            voice = {"agent": pool[agent], "customer": customer}
             a, c = conversation([Turn(t["speaker"], t["text"], voice[t["speaker"]]) for t in script["turns"]])
             stereo = np.stack([a, c], axis=1)
         else:
-            mono = voicemail(" ".join(t["text"] for t in script["turns"]), POOL[agent])
+            mono = voicemail(" ".join(t["text"] for t in script["turns"]), pool[agent])
             stereo = np.stack([mono, np.zeros_like(mono)], axis=1)
         write_condition(stereo.sum(axis=1), condition, i, out / file)
         np.save(out / f"{file}.truth.npy", energies(stereo).astype(np.float32))
@@ -102,7 +125,7 @@ def render(scripts: list[dict], out: Path, calls: int, voicemails: int) -> list[
         print(f"[{i + 1}/{len(picked)}] {file}", flush=True)
     agents = out / "agents"
     agents.mkdir(exist_ok=True)
-    for name, voice in POOL.items():
+    for name, voice in pool.items():
         write_condition(say(SAMPLE_TEXT, voice), "clean", 0, agents / f"{name}.wav")
     return rows
 
@@ -231,6 +254,8 @@ def main() -> None:
     p.add_argument("--real", type=Path, nargs="*", default=[])
     p.add_argument("--calls", type=int, default=60)
     p.add_argument("--voicemails", type=int, default=20)
+    p.add_argument("--voices", choices=sorted(POOLS), default="human",
+                   help="human: flite's voices of four people (default); espeak: espeak-ng's variants of one synthesizer")
     args = p.parse_args()
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -239,7 +264,7 @@ def main() -> None:
         rows = json.loads(rows_file.read_text())
     else:
         scripts = [json.loads(line) for path in args.scripts for line in path.open() if line.strip()]
-        rows = render(scripts, out, args.calls, args.voicemails) + add_real(args.real, out)
+        rows = render(scripts, out, args.calls, args.voicemails, args.voices) + add_real(args.real, out)
         rows_file.write_text(json.dumps(rows))
     plain = manifest_for(rows, out, "manifest.csv", speakers=False)
     run(out, plain, out / "plain")

@@ -28,6 +28,7 @@ import numpy as np
 SAMPLE_RATE = 16000  # Hz, every track is rendered at this rate
 TELEPHONE_RATE = 8000  # Hz, G.711 and 8-bit PCM recordings
 TELEPHONE_BAND = "300-3400"  # Hz, sox sinc band-pass of a telephone line
+FLITE_WPM = 190  # flite's own pace, words a minute (measured on its four voices: 180-215)
 WORD_GAP = 2  # espeak-ng -g, 10 ms units; without it tiny.en mishears "cease and desist"
 TURN_GAP_S = 0.35  # seconds of silence between the turns of a call
 PEAK_DBFS = -3.0  # every recording is scaled to this peak
@@ -64,9 +65,10 @@ ENCODINGS: dict[str, tuple[str, list[str]]] = {
 
 @dataclass(frozen=True)
 class Voice:
-    name: str  # espeak-ng voice and variant, e.g. en-us+f3
+    name: str  # espeak-ng voice and variant, e.g. en-us+f3; or flite's, e.g. flite:awb
     wpm: int  # words a minute
-    pitch: int = 50  # espeak-ng -p, 0..99
+    pitch: int = 50  # espeak-ng -p, 0..99 (espeak-ng voices only)
+    tract: float = 1.0  # vocal-tract factor: pitch and formants scaled, tempo kept (1.1 = a shorter tract)
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,26 @@ def _run(cmd: list[str], stdin: bytes | None = None) -> bytes:
 
 
 def say(text: str, voice: Voice) -> np.ndarray:
-    """``text`` spoken by espeak-ng: float32 mono at 16 kHz, leading/trailing silence kept."""
-    espeak = ["espeak-ng", "-v", voice.name, "-s", str(voice.wpm), "-p", str(voice.pitch)]
-    wav = _run([*espeak, "-g", str(WORD_GAP), "--stdout", text])
+    """``text`` spoken by espeak-ng or flite: float32 mono at 16 kHz, leading/trailing silence kept.
+
+    flite's voices (awb, rms, slt, kal16) are built from recordings of four people, so a speaker
+    encoder tells them apart as it tells people apart; espeak-ng's variants are one formant
+    synthesizer and lie close together. ``tract`` != 1 resamples the voice (pitch and formants
+    move together, as between a longer and a shorter vocal tract) and restores its tempo, the
+    speed perturbation that speaker-recognition recipes use to make new speakers."""
+    if voice.name.startswith("flite:"):
+        stretch = f"{FLITE_WPM / voice.wpm:.3f}"
+        flite = ["flite", "-voice", voice.name.split(":", 1)[1], "--setf", f"duration_stretch={stretch}"]
+        wav = _run([*flite, "-t", text, "-o", "/dev/stdout"])
+    else:
+        espeak = ["espeak-ng", "-v", voice.name, "-s", str(voice.wpm), "-p", str(voice.pitch)]
+        wav = _run([*espeak, "-g", str(WORD_GAP), "--stdout", text])
+    shift = []
+    if voice.tract != 1.0:
+        t = voice.tract
+        shift = ["-af", f"aresample={SAMPLE_RATE},asetrate={SAMPLE_RATE * t:.0f},aresample={SAMPLE_RATE},atempo={1 / t:.4f}"]
     raw = _run(
-        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-ac", "1", "-ar", str(SAMPLE_RATE)] + ["-f", "f32le", "pipe:1"],
+        ["ffmpeg", "-v", "error", "-i", "pipe:0", *shift, "-ac", "1", "-ar", str(SAMPLE_RATE)] + ["-f", "f32le", "pipe:1"],
         stdin=wav,
     )
     return np.frombuffer(raw, dtype="<f4").copy()

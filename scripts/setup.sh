@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything callqa needs on a fresh Debian machine with Python 3.11:
-# system packages (ffmpeg; with --test also espeak-ng, sox and chromium for the tests),
+# system packages (ffmpeg; with --test also espeak-ng, sox, flite and chromium for the tests
+# and benchmarks),
 # a virtual environment at .venv with torch's CPU build installed first, then the project.
 # Running it again is fast and changes nothing: each step checks before it acts.
 set -euo pipefail
@@ -16,6 +17,7 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+
 if [ "$want_test" = 1 ]; then
   command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
   command -v sox >/dev/null 2>&1 || need+=(sox)
+  command -v flite >/dev/null 2>&1 || need+=(flite)  # benchmarks: voices of four people
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 if [ ${#need[@]} -gt 0 ]; then
