@@ -44,3 +44,23 @@ def test_labelled_tracks_keep_their_role_and_say_where_it_came_from():
     roles.decide_roles(call, measured)
     assert {s.speaker for s in call.segments} == {"customer"}
     assert call.audio.tracks[0].role_source == roles.FROM_MANIFEST
+
+
+def _voiced(lines: list[tuple[str, str]]) -> list[Segment]:
+    return [Segment(id=i, start=3.0 * i, end=3.0 * i + 2.5, text=text, speaker="unknown", channel=0, voice=voice)
+            for i, (voice, text) in enumerate(lines)]
+
+
+def test_the_company_answering_an_inbound_call_is_the_agent_and_a_short_hello_answering_an_outbound_one_is_not():
+    inbound = _voiced([("S2", "Good evening, Lakeshore Suites reservations, this is Dana."), ("S1", "Hi, my room")])
+    assert roles._opener(inbound, "inbound")[:1] == ("S2",) and roles._opener(inbound, "inbound")[2] > 0
+    assert roles._opener(_voiced([("S1", "Good evening.")]), "inbound") is None  # a greeting alone: either side
+    outbound = _voiced([("S1", "Hello?"), ("S2", "Hi, this is Sam from Brightline calling for Mr Okafor.")])
+    assert roles._opener(outbound, "outbound")[0] == "S1" and roles._opener(outbound, "outbound")[2] < 0
+
+
+def test_words_that_name_the_agent_and_the_customers_question_back():
+    assert roles._cue_score("Skyline reservations, Melanie speaking.", "inbound") > 2
+    assert roles._cue_score("You're speaking with Tasha, how can I help?", "inbound") > 4
+    assert roles._cue_score("Am I speaking with Mr Hollis?", "outbound") > 0
+    assert roles._cue_score("Who am I speaking to?", "inbound") < 0  # the caller asks who the agent is

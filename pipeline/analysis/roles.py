@@ -12,9 +12,11 @@ evidence added up as log-odds:
 - **the call's words**: who thanks the caller for calling, says who they are and where they
   are calling from, asks for the account number or offers more help (the agent); who says
   "my bill", asks for a manager or calls about their own problem (the customer);
-- **how an outbound call is answered**: a voice that opens it with a short greeting ("Hello?",
-  "Yes, speaking") is the customer. Who speaks first is not evidence on its own: recordings
-  often start after the greeting (an IVR, a transfer, a recorder that starts late).
+- **how the call is answered**: a voice that opens an outbound call with a short greeting
+  ("Hello?", "Yes, speaking") is the customer; a voice that opens an inbound call with the
+  company's greeting ("Good evening, Lakeshore reservations") is the agent. Who speaks first is
+  not evidence on its own: recordings often start after the greeting (an IVR, a transfer, a
+  recorder that starts late).
 
 Each voice's role carries its confidence and how it was decided; segments carry the
 confidence that their speaker is right. A track that holds one voice is the agent in an
@@ -41,6 +43,7 @@ from pipeline.schema import (
     AGENT,
     AGENT_KEYS,
     CUSTOMER,
+    INBOUND,
     OUTBOUND,
     UNKNOWN,
     CallTranscript,
@@ -75,12 +78,13 @@ _CUES = [(re.compile(p, re.I), w) for p, w in (
     (r"\bthanks? (you )?for (calling|holding|your patience|waiting)\b", 3.0),
     (r"\b(this is|my name is|name's|it'?s|i'?m) \w+( \w+)? (from|with|at|of|here from)\b", 2.5),
     (r"\b(i'?m|we'?re) (looking for|trying to reach|calling for|returning) \w+", 1.5),
-    (r"\bis this (mr|mrs|ms|miss|the)\b|\b(am i|are we) speaking (with|to)\b", 2.0),
+    (r"\bis this (mr|mrs|ms|miss|the)\b|(?<!who )\b(am i|are we) speaking (with|to)\b", 2.0),
     (r"\byou (put in|submitted|filed|requested|reported|called us|opened)\b", 1.0),
     (r"\b(our|the) (team|department|office|records|policy|system)\b", 0.5),
     (r"\byour (account|policy|claim|card|payment|balance|order|request|appointment|application)\b", 0.7),
     (r"\bcalling (you )?(from|on behalf of)\b", 2.0),
     (r"\bhow (can|may|could) i (help|assist)\b", 2.5),
+    (r"[,.]\s*[a-z]+ speaking\b|\byou(?:'re| are) (speaking|through) (with|to)\b|\byou'?ve reached\b", 2.5),
     (r"\banything else (i|we) can\b", 2.0),
     (r"\b(can|could|may) i (have|get|take|confirm|verify) your\b", 1.5),
     (r"\b(verify|confirm) (your|the) (identity|account|address|date of birth|name)\b", 1.5),
@@ -106,6 +110,8 @@ CUE_REPEATS = 2
 _CALLING_ABOUT = re.compile(r"\b(i'?m|i am) calling (about|because|to|regarding|in regards)\b", re.I)
 _ANSWER = re.compile(r"^\W*(hello|hi|hey|yes|yeah|speaking|good (morning|afternoon|evening))\b", re.I)
 ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening with a greeting, is the answer
+_PICK_UP = re.compile(r"^\W*(good (morning|afternoon|evening)|thanks? (you )?for calling|welcome to)\b", re.I)
+PICK_UP_WORDS = 6  # ... and of an inbound call, opening with a greeting and going on past it, is the company's
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
@@ -252,16 +258,20 @@ def _cue_score(text: str, direction: str) -> float:
 
 
 def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
-    """(voice, why, log-odds that it is the agent) of a voice that answers an outbound call with
-    a short greeting ("Hello?", "Yes, speaking"): the customer. Who speaks first is not used on
-    its own: recordings often start mid-call, after the greeting (an IVR, a transfer)."""
+    """(voice, why, log-odds that it is the agent) of the voice that answers the call: in an
+    outbound call a short greeting ("Hello?", "Yes, speaking") is the customer's; in an inbound
+    call a greeting that goes on ("Good evening, Lakeshore reservations, how can I help?") is
+    the company's. Who speaks first is not used on its own: recordings often start mid-call,
+    after the greeting (an IVR, a transfer)."""
     voiced = [s for s in segments if s.voice]
-    if not voiced or direction != OUTBOUND:
+    if not voiced:
         return None
     first = voiced[0]
     words = sum(len(s.text.split()) for s in voiced if s.voice == first.voice and s.start < first.start + 3.0)
-    if _ANSWER.match(first.text) and words <= ANSWER_WORDS:
+    if direction == OUTBOUND and _ANSWER.match(first.text) and words <= ANSWER_WORDS:
         return first.voice, "answered the outbound call", -2 * ORDER_WEIGHT
+    if direction == INBOUND and _PICK_UP.match(first.text) and words >= PICK_UP_WORDS:
+        return first.voice, "answered the inbound call with a greeting", 1.5 * ORDER_WEIGHT
     return None
 
 
