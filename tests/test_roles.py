@@ -64,3 +64,4 @@ def test_words_that_name_the_agent_and_the_customers_question_back():
     assert roles._cue_score("You're speaking with Tasha, how can I help?", "inbound") > 4
     assert roles._cue_score("Am I speaking with Mr Hollis?", "outbound") > 0
     assert roles._cue_score("Who am I speaking to?", "inbound") < 0  # the caller asks who the agent is
+    assert roles._cue_score("Hello, Mike speaking.", "outbound") <= 0  # the customer picks up an outbound call

@@ -84,7 +84,6 @@ _CUES = [(re.compile(p, re.I), w) for p, w in (
     (r"\byour (account|policy|claim|card|payment|balance|order|request|appointment|application)\b", 0.7),
     (r"\bcalling (you )?(from|on behalf of)\b", 2.0),
     (r"\bhow (can|may|could) i (help|assist)\b", 2.5),
-    (r"[,.]\s*[a-z]+ speaking\b|\byou(?:'re| are) (speaking|through) (with|to)\b|\byou'?ve reached\b", 2.5),
     (r"\banything else (i|we) can\b", 2.0),
     (r"\b(can|could|may) i (have|get|take|confirm|verify) your\b", 1.5),
     (r"\b(verify|confirm) (your|the) (identity|account|address|date of birth|name)\b", 1.5),
@@ -107,6 +106,11 @@ _CUSTOMER_PRONOUNS = re.compile(r"\b(my|mine|i'?ve been)\b", re.I)
 PRONOUN_WEIGHT = 0.25  # log-odds per pronoun of one side over the other ...
 PRONOUN_CAP = 2.0  # ... at most this much either way
 CUE_REPEATS = 2
+# "Lakeshore reservations, Melanie speaking", "you've reached ...": whoever picks up. In an
+# outbound call that is the customer ("Hello, Mike speaking"), so it counts only in the others.
+_PICKS_UP = re.compile(r"[,.]\s*[a-z]+ speaking\b|\byou(?:'re| are) (speaking|through) (with|to)\b|\byou'?ve reached\b",
+                       re.I)
+PICKS_UP_WEIGHT = 2.5
 _CALLING_ABOUT = re.compile(r"\b(i'?m|i am) calling (about|because|to|regarding|in regards)\b", re.I)
 _ANSWER = re.compile(r"^\W*(hello|hi|hey|yes|yeah|speaking|good (morning|afternoon|evening))\b", re.I)
 ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening with a greeting, is the answer
@@ -254,6 +258,8 @@ def _cue_score(text: str, direction: str) -> float:
     score += float(np.clip(PRONOUN_WEIGHT * lean, -PRONOUN_CAP, PRONOUN_CAP))
     if _CALLING_ABOUT.search(text):
         score += 1.5 if direction == OUTBOUND else -1.5
+    if direction != OUTBOUND:
+        score += PICKS_UP_WEIGHT * min(CUE_REPEATS, len(_PICKS_UP.findall(text)))
     return score
 
 
