@@ -220,7 +220,7 @@ def _record_failure(task: CallTask, exception: BaseException) -> None:
 
 
 @CallTask.event_handler(luigi.Event.SUCCESS)
-def _clear_failure(task: CallTask) -> None:
+def _report_done(task: CallTask) -> None:
     if isinstance(task, AnalyzeCall):
         if progress.active():
             call = load_transcript(task.folder / layout.TRANSCRIPT_JSON)

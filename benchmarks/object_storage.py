@@ -85,7 +85,8 @@ def count_requests(log: Path, before: dict[str, int] | None = None) -> dict[str,
         if len(parts) > 2 and parts[1].split(" ")[0] in ("GET", "PUT", "HEAD", "POST", "DELETE"):
             method = parts[1].split(" ")[0]
             counts[method] = counts.get(method, 0) + 1
-    return {m: n - (before or {}).get(m, 0) for m, n in counts.items() if n - (before or {}).get(m, 0)}
+    before = before or {}
+    return {m: n - before.get(m, 0) for m, n in counts.items() if n > before.get(m, 0)}
 
 
 def processing_local(out: Path) -> tuple[float, int]:

@@ -7,10 +7,10 @@ import json
 import re
 import shutil
 import tempfile
-from pathlib import Path
 
 import luigi
 import pytest
+from conftest import chromium, needs_chromium
 
 import audio_factory as af
 import tasks
@@ -173,13 +173,11 @@ def test_two_workers_pull_the_batch_from_one_queue_each_call_done_once(tmp_path,
     assert not list((tmp_path / "tmp").iterdir())  # the queue is gone with the run
 
 
+@needs_chromium
 def test_report_built_by_the_pipeline_works_in_a_real_browser(sample_run, tmp_path):
     """Headless Chromium on the pipeline's own report: flagged call first, a filter, a seek."""
-    from conftest import CHROMIUM, chromium
     from test_report_browser import _open, _shot, _visible_ids
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium binary on this machine")
     rows = read_summary(sample_run)
     threat = next(r for r in rows if r["source"].endswith("vm_cease_desist.mp3"))
     with chromium() as browser:

@@ -108,14 +108,14 @@ PRONOUN_CAP = 2.0  # ... at most this much either way
 CUE_REPEATS = 2
 # "Lakeshore reservations, Melanie speaking", "you've reached ...": whoever picks up. In an
 # outbound call that is the customer ("Hello, Mike speaking"), so it counts only in the others.
-_PICKS_UP = re.compile(r"[,.]\s*[a-z]+ speaking\b|\byou(?:'re| are) (speaking|through) (with|to)\b|\byou'?ve reached\b",
+_ANSWERING_NAME = re.compile(r"[,.]\s*[a-z]+ speaking\b|\byou(?:'re| are) (speaking|through) (with|to)\b|\byou'?ve reached\b",
                        re.I)
-PICKS_UP_WEIGHT = 2.5
+ANSWERING_NAME_WEIGHT = 2.5
 _CALLING_ABOUT = re.compile(r"\b(i'?m|i am) calling (about|because|to|regarding|in regards)\b", re.I)
 _ANSWER = re.compile(r"^\W*(hello|hi|hey|yes|yeah|speaking|good (morning|afternoon|evening))\b", re.I)
 ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening with a greeting, is the answer
-_PICK_UP = re.compile(r"^\W*(good (morning|afternoon|evening)|thanks? (you )?for calling|welcome to)\b", re.I)
-PICK_UP_WORDS = 6  # ... and of an inbound call, opening with a greeting and going on past it, is the company's
+_COMPANY_GREETING = re.compile(r"^\W*(good (morning|afternoon|evening)|thanks? (you )?for calling|welcome to)\b", re.I)
+COMPANY_GREETING_WORDS = 6  # ... and of an inbound call, opening with a greeting and going on past it, is the company's
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
@@ -259,7 +259,7 @@ def _cue_score(text: str, direction: str) -> float:
     if _CALLING_ABOUT.search(text):
         score += 1.5 if direction == OUTBOUND else -1.5
     if direction != OUTBOUND:
-        score += PICKS_UP_WEIGHT * min(CUE_REPEATS, len(_PICKS_UP.findall(text)))
+        score += ANSWERING_NAME_WEIGHT * min(CUE_REPEATS, len(_ANSWERING_NAME.findall(text)))
     return score
 
 
@@ -276,7 +276,7 @@ def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
     words = sum(len(s.text.split()) for s in voiced if s.voice == first.voice and s.start < first.start + 3.0)
     if direction == OUTBOUND and _ANSWER.match(first.text) and words <= ANSWER_WORDS:
         return first.voice, "answered the outbound call", -2 * ORDER_WEIGHT
-    if direction == INBOUND and _PICK_UP.match(first.text) and words >= PICK_UP_WORDS:
+    if direction == INBOUND and _COMPANY_GREETING.match(first.text) and words >= COMPANY_GREETING_WORDS:
         return first.voice, "answered the inbound call with a greeting", 1.5 * ORDER_WEIGHT
     return None
 

@@ -249,9 +249,9 @@ def push(out: str, under: str = "", last: Collection[str] = (), pulled: dict[str
     for rel in gone:
         _client().delete_object(Bucket=bucket, Key=base + rel)
         _SEEN.discard((bucket, base + rel))
-    # What storage now holds: an unchanged file's object as listed (its MD5 was just compared).
-    _KNOWN[(bucket, base)] = {rel: _described(local / rel) if put[rel] else remote[rel] for rel in files}
-    return sum(put.values()) + len(gone)
+    # What storage now holds: a put file's object as the PUT answered, an unchanged one's as listed.
+    _KNOWN[(bucket, base)] = {rel: put[rel] or remote[rel] for rel in files}
+    return sum(r is not None for r in put.values()) + len(gone)
 
 
 def known(out: str, under: str = "") -> set[str]:
@@ -368,13 +368,14 @@ def _get(bucket: str, key: str, path: str) -> None:
         shutil.copyfileobj(body, fh, 1 << 20)
 
 
-def _put_if_changed(bucket: str, key: str, path: Path, remote: Remote | None) -> bool:
+def _put_if_changed(bucket: str, key: str, path: Path, remote: Remote | None) -> Remote | None:
+    """Put ``path`` unless the object already holds it; the object as put, or None if unchanged."""
     if _same(path, remote):
-        return False
+        return None
     with open(path, "rb") as body:
-        _client().put_object(Bucket=bucket, Key=key, Body=body)
+        answer = _client().put_object(Bucket=bucket, Key=key, Body=body)
     _SEEN.add((bucket, key))
-    return True
+    return Remote(path.stat().st_size, answer["ETag"].strip('"'))
 
 
 def _remote(bucket: str, key: str) -> Remote | None:
@@ -411,20 +412,11 @@ def _same(path: Path, obj: Remote | None) -> bool:
     """Does the local file hold what the object holds (size, then MD5 against the ETag)?"""
     if obj is None or not path.is_file() or path.stat().st_size != obj.size:
         return False
-    return _md5(path) == obj.etag
-
-
-def _described(path: Path) -> Remote:
-    """What a single PUT of ``path`` leaves in storage."""
-    return Remote(path.stat().st_size, _md5(path))
-
-
-def _md5(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return digest.hexdigest() == obj.etag
 
 
 @functools.lru_cache(maxsize=1)
