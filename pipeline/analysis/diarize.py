@@ -51,6 +51,13 @@ SHARPNESS = 20.0  # similarity -> log-probability scale for the smoothing
 SWITCH_IN_SPEECH = 6.0  # log-price of a voice change between units with no pause between them
 SWITCH_AT_PAUSE = 1.0  # ... and across a pause
 TARGET_DBFS = -30.0  # each unit's loudness before embedding, as resemblyzer's preprocessing does
+# A known voice's sample is heard the way the call was recorded before it is compared (``as_recorded``).
+TELEPHONE_BAND_HZ = (300.0, 3400.0)  # the band of a G.711 (8 kHz) telephone channel
+BAND_EDGE_HZ = 3600.0  # a track with less than BAND_LIMITED_SHARE of its power above this ...
+BAND_LIMITED_SHARE = 1e-3  # ... was recorded in the telephone band (8 kHz sources have none)
+BACKGROUND_MARGIN_S = 0.15  # a track's background is its audio at least this far from any word ...
+BACKGROUND_MIN_S = 0.5  # ... when there is this much of it
+QUIET_BACKGROUND_DB = 35.0  # a background this far or further below the speech is not added
 
 
 @dataclass
@@ -149,6 +156,49 @@ def voiceprint(samples: np.ndarray) -> np.ndarray:
     if len(wav) < MIN_FRAMES * FRAME_S * SAMPLE_RATE:
         raise ValueError("too little speech for a voiceprint")
     return model.embed_utterance(wav)
+
+
+def as_recorded(sample: np.ndarray, track: np.ndarray, words: list[Word]) -> np.ndarray:
+    """A known voice's clean ``sample`` made to sound the way ``track`` (16 kHz mono) records voices.
+
+    A voiceprint moves with the channel: an agent's clean sample and the same agent on a
+    telephone-band or noisy call lie 0.6-0.8 apart, no closer than another person. So the
+    sample is band-limited as the track is (no power above BAND_EDGE_HZ: the telephone band),
+    and the track's own background is mixed in at the track's ratio of speech to background.
+    The background is the quieter half of the track's 20 ms frames away from any of the
+    ``words`` (Whisper's timings), so words the recogniser missed do not count as noise.
+    Returns ``sample`` itself for a full-band, quiet track.
+    """
+    from scipy import signal
+
+    out = sample.astype(np.float64)
+    changed = False
+    if len(track) >= SAMPLE_RATE // 4:
+        freqs, power = signal.welch(track, fs=SAMPLE_RATE, nperseg=1024)
+        if power[freqs > BAND_EDGE_HZ].sum() < BAND_LIMITED_SHARE * max(power.sum(), 1e-20):
+            band = signal.butter(6, TELEPHONE_BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")
+            out, changed = signal.sosfiltfilt(band, out), True
+    n = SAMPLE_RATE // 50
+    frames = track[: len(track) // n * n].astype(np.float64).reshape(-1, n)
+    spoken = np.zeros(len(frames), bool)
+    for w in words:
+        spoken[max(0, int((w.start - BACKGROUND_MARGIN_S) * 50)) : int((w.end + BACKGROUND_MARGIN_S) * 50) + 1] = True
+    power = np.mean(frames**2, axis=1) + 1e-20
+    away = np.flatnonzero(~spoken[: len(frames)])
+    if len(away) >= BACKGROUND_MIN_S * 50 * 2 and spoken.any():
+        quiet = away[power[away] <= np.median(power[away])]
+        speech_db = _level_db(power[spoken[: len(frames)]])
+        noise_db = 10 * np.log10(np.mean(power[quiet]))
+        if speech_db - noise_db < QUIET_BACKGROUND_DB:
+            mine = np.mean(out[: len(out) // n * n].reshape(-1, n) ** 2, axis=1) + 1e-20
+            out = out * 10 ** ((speech_db - _level_db(mine)) / 20) + np.resize(frames[quiet].ravel(), len(out))
+            changed = True
+    return out.astype(np.float32) if changed else sample
+
+
+def _level_db(power: np.ndarray) -> float:
+    """Speech level of frame powers: the 90th percentile, in dB (pauses do not lower it)."""
+    return float(10 * np.log10(np.percentile(power, 90)))
 
 
 def diarize(

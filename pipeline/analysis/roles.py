@@ -8,7 +8,9 @@ A mono track has no role of its own. ``separate_voices`` splits it into voices
 evidence added up as log-odds:
 
 - **known agent voices** (``--agents DIR``, or the manifest's ``agent_voice`` column): the
-  voice closest to a known agent's voiceprint, when it is clearly closer than the others;
+  voice closest to a known agent's voiceprint, when it is clearly closer than the others. The
+  sample is first made to sound as the call was recorded (telephone band, the call's own
+  background noise), since a voiceprint moves with the channel;
 - **the call's words**: who thanks the caller for calling, says who they are and where they
   are calling from, asks for the account number or offers more help (the agent); who says
   "my bill", asks for a manager or calls about their own problem (the customer);
@@ -32,6 +34,8 @@ import functools
 import logging
 import math
 import re
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +176,11 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
         for i, seg in enumerate(call.segments):
             seg.id = i
         mine = [seg for seg in call.segments if seg.channel == track.channel]
-        track.voices = _voices(call, mine, found, options)
+        started = time.perf_counter()
+        known = {} if found.voices == 1 else {
+            name: _heard_in(voice, tracks[track.channel], words) for name, voice in _known_voices(call, options).items()}
+        call.timings["diarize"] = round(call.timings["diarize"] + time.perf_counter() - started, 3)
+        track.voices = _voices(call, mine, found, known)
         if found.voices == 1:
             track.role_source = ONE_VOICE
             for seg in mine:
@@ -202,23 +210,21 @@ def _speakers(call: CallTranscript, options: SpeakerOptions) -> int:
     return options.speakers
 
 
-def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, options: SpeakerOptions) -> list[Voice]:
-    """Each voice's role and how sure it is, from known voices, the words and who spoke first."""
+def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, known: dict[str, np.ndarray]) -> list[Voice]:
+    """Each voice's role and how sure it is, from the ``known`` agents' voiceprints (as heard
+    on this track), the words and who spoke first."""
     ids = [f"S{k + 1}" for k in range(found.voices)]
     if found.voices == 1:
         return [Voice(id=ids[0], speaker=UNKNOWN, speech_s=found.speech_s[0], confidence=1.0, role_source=ONE_VOICE)]
     logit = np.zeros(found.voices)
     why: list[list[str]] = [[] for _ in ids]
-    known = _known_voices(call, options)
     names = list(known)
     similarity = found.centroids @ np.stack([known[n] for n in names]).T if names else np.zeros((found.voices, 0))
-    if names:
-        best = similarity.max(axis=1)
-        lead = np.array([best[k] - max(np.delete(best, k)) for k in range(found.voices)])
-        for k in range(found.voices):
-            if best[k] >= KNOWN_VOICE_MATCH and lead[k] >= KNOWN_VOICE_LEAD:
-                logit[k] += KNOWN_VOICE_WEIGHT * lead[k]
-                why[k].append(f"is the known voice of {names[int(np.argmax(similarity[k]))]} ({best[k]:.2f})")
+    matched = _known_match(similarity)
+    if matched is not None:
+        k, j, lead = matched
+        logit[k] += KNOWN_VOICE_WEIGHT * lead
+        why[k].append(f"is the known voice of {names[j]} ({similarity[k, j]:.2f})")
     text = {i: " ".join(seg.text for seg in segments if seg.voice == i) for i in ids}
     for k, i in enumerate(ids):
         score = _cue_score(text[i], call.direction)
@@ -238,17 +244,36 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, op
     voices = []
     for k, i in enumerate(ids):
         is_agent = k == agent
-        match = similarity[k].argmax() if names else None
+        match = matched[1] if matched is not None and matched[0] == k else (similarity[k].argmax() if names else None)
         voices.append(Voice(
             id=i,
             speaker=AGENT if is_agent else CUSTOMER,
             speech_s=found.speech_s[k],
             confidence=round(confidence, 3),
             role_source=weak + reasons,
-            agent=names[match] if is_agent and match is not None and any("known voice" in r for r in why[k]) else "",
+            agent=names[match] if is_agent and matched is not None and matched[0] == k else "",
             agent_similarity=round(float(similarity[k, match]), 3) if match is not None else None,
         ))
     return voices
+
+
+def _known_match(similarity: np.ndarray) -> tuple[int, int, float] | None:
+    """(voice, known agent, lead) of the voice that is clearly a known agent's, if any.
+
+    ``similarity`` is voices x known agents. A voice's match is its closest known agent; it
+    counts when it reaches KNOWN_VOICE_MATCH and the voice is closer to its agent, by
+    KNOWN_VOICE_LEAD, than any other voice of the call is to any known agent. So a customer
+    whose voice is like one agent's, on a call with another agent, is no evidence either way.
+    """
+    voices, agents = similarity.shape
+    if voices < 2 or not agents:
+        return None
+    best = similarity.max(axis=1)
+    k = int(np.argmax(best))
+    lead = float(best[k] - np.delete(best, k).max())
+    if best[k] < KNOWN_VOICE_MATCH or lead < KNOWN_VOICE_LEAD:
+        return None
+    return k, int(np.argmax(similarity[k])), lead
 
 
 def _cue_score(text: str, direction: str) -> float:
@@ -281,44 +306,59 @@ def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
     return None
 
 
-def _known_voices(call: CallTranscript, options: SpeakerOptions) -> dict[str, np.ndarray]:
-    """Voiceprints of the known agents that may be on this call: the manifest's ``agent_voice``
-    recording, else the agents of ``options.agents`` (only the manifest's agent when it names one)."""
+def _known_voices(call: CallTranscript, options: SpeakerOptions) -> dict[str, KnownVoice]:
+    """The known agents that may be on this call: the manifest's ``agent_voice`` recording,
+    else the agents of ``options.agents`` (only the manifest's agent when it names one)."""
     path = party_name(call.metadata, AGENT_VOICE_KEYS)
     name = party_name(call.metadata, AGENT_KEYS)
     if path:
         try:
-            return {name or Path(path).stem: voiceprint(str(Path(path).resolve()))}
+            return {name or Path(path).stem: known_voice(str(Path(path).resolve()))}
         except Exception as e:  # a missing or unreadable voice sample must not lose the call
             log.warning("%s: agent_voice %s not usable: %s", call.source, path, e)
             return {}
     if not options.agents:
         return {}
-    prints = agent_voiceprints(str(Path(options.agents).resolve()))
-    if name and name in prints:
-        return {name: prints[name]}
-    return prints
+    voices = agent_voices(str(Path(options.agents).resolve()))
+    if name and name in voices:
+        return {name: voices[name]}
+    return voices
+
+
+@dataclass(frozen=True)
+class KnownVoice:
+    """A known agent's recorded sample (16 kHz mono) and its voiceprint as recorded."""
+
+    sample: np.ndarray
+    print: np.ndarray
+
+
+def _heard_in(known: KnownVoice, track: np.ndarray, words: list) -> np.ndarray:
+    """The known voice's print as ``track`` would record it: a clean sample and the same agent
+    on a telephone-band or noisy call lie too far apart to match (see ``diarize.as_recorded``)."""
+    heard = diarize.as_recorded(known.sample, track, words)
+    return known.print if heard is known.sample else diarize.voiceprint(heard)
 
 
 @functools.lru_cache(maxsize=8)
-def agent_voiceprints(folder: str) -> dict[str, np.ndarray]:
-    """Agent name (the file's stem) -> voiceprint, for every recording in ``folder``; loaded once."""
-    prints = {}
+def agent_voices(folder: str) -> dict[str, KnownVoice]:
+    """Agent name (the file's stem) -> known voice, for every recording in ``folder``; loaded once."""
+    voices = {}
     for path in sorted(Path(folder).iterdir()):
         if path.suffix.lower() in AUDIO_EXTENSIONS:
             try:
-                prints[path.stem] = voiceprint(str(path))
+                voices[path.stem] = known_voice(str(path))
             except Exception as e:  # one bad sample must not stop the others
                 log.warning("agent voice %s not usable: %s", path, e)
-    return prints
+    return voices
 
 
 @functools.lru_cache(maxsize=64)
-def voiceprint(path: str) -> np.ndarray:
-    """One L2-normalised voiceprint of the speech in a recording (its first channel)."""
+def known_voice(path: str) -> KnownVoice:
+    """A recording of an agent's voice (its first channel) and its L2-normalised voiceprint."""
     from pipeline.asr import audio as audio_mod
     from pipeline.config import ConvertOptions
 
     decoded = audio_mod.load(Path(path), ConvertOptions())
-    samples = next(iter(decoded.tracks.values()))
-    return diarize.voiceprint(samples)
+    sample = next(iter(decoded.tracks.values()))
+    return KnownVoice(sample, diarize.voiceprint(sample))
