@@ -107,6 +107,46 @@ def test_one_voice_stays_one_speaker(samples_dir):
     assert call.audio.tracks[0].role_source == roles.ONE_VOICE_OUTBOUND
 
 
+def test_a_known_voice_is_heard_the_way_the_call_recorded_it(mixed_call):
+    from scipy import signal
+
+    mono, left, segments, _ = mixed_call
+    words = [w for s in segments for w in s.words]
+    sample = left[: 8 * SAMPLE_RATE]
+    assert diarize.as_recorded(sample, mono, words) is sample  # full band, no background: as it is
+    # The same call over the telephone: 300-3400 Hz, 8 kHz.
+    band = signal.butter(4, (300, 3400), btype="bandpass", fs=SAMPLE_RATE, output="sos")
+
+    def telephone(x):
+        return signal.resample_poly(signal.resample_poly(signal.sosfilt(band, x), 1, 2), 2, 1).astype(np.float32)
+
+    heard = diarize.as_recorded(sample, telephone(mono), words)
+    freqs, power = signal.welch(heard, fs=SAMPLE_RATE, nperseg=1024)
+    assert power[freqs > diarize.NARROWBAND_HZ].sum() < diarize.NARROWBAND_SHARE * power.sum()
+    on_phone = diarize.voiceprint(telephone(left))
+    assert on_phone @ diarize.voiceprint(heard) > on_phone @ diarize.voiceprint(sample) + 0.02
+    # A noisy recording: the sample gets the track's own background between the words.
+    noise = np.random.default_rng(0).normal(0, 0.02, len(mono)).astype(np.float32)
+    heard = diarize.as_recorded(sample, mono + noise, words)
+    quietest = np.sort(np.abs(heard))[: len(heard) // 10].mean()
+    assert quietest > 10 * np.sort(np.abs(sample))[: len(sample) // 10].mean()
+
+
+def test_one_voice_that_is_a_known_agent_is_the_agent_and_names_them(samples_dir, tmp_path):
+    decoded = audio_mod.load(samples_dir / "vm_payment_reminder.flac", ConvertOptions())
+    samples = decoded.tracks[0]
+    segments, _ = transcribe_tracks({0: samples}, {0: "unknown"}, TranscribeOptions(threads=1))
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    audio_mod.write_wav(agents / "Pat Moreno.wav", {0: samples[: len(samples) // 2]}, SAMPLE_RATE)
+    call = _call(segments, direction="unknown")  # no direction: only the voice can tell
+    roles.separate_voices(call, {0: samples}, SpeakerOptions(agents=str(agents)))
+    roles.decide_roles(call, [None] * len(call.segments))
+    assert {s.speaker for s in call.segments} == {"agent"}
+    assert "known voice of Pat Moreno" in call.audio.tracks[0].role_source
+    assert call.metadata["agent"] == "Pat Moreno"
+
+
 def test_speakers_one_in_the_manifest_skips_diarization(mixed_call):
     mono, _, segments, _ = mixed_call
     call = _call(segments, metadata={"speakers": "1"})

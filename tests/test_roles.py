@@ -65,3 +65,18 @@ def test_words_that_name_the_agent_and_the_customers_question_back():
     assert roles._cue_score("Am I speaking with Mr Hollis?", "outbound") > 0
     assert roles._cue_score("Who am I speaking to?", "inbound") < 0  # the caller asks who the agent is
     assert roles._cue_score("Hello, Mike speaking.", "outbound") <= 0  # the customer picks up an outbound call
+
+
+def test_one_voice_of_an_inbound_call_takes_a_role_only_when_its_words_clearly_say_which():
+    lines = {
+        "agent": ["Thank you for calling Northwind, this is Dana from billing.", "How can I help you today?"],
+        "customer": ["Hi, I was charged twice on my bill.", "I want to speak to a manager about my account."],
+    }
+    for role, texts in lines.items():
+        call, measured = _call("inbound", [120.0] * len(texts))
+        for seg, text in zip(call.segments, texts):
+            seg.text = text
+        roles.decide_roles(call, measured)
+        assert {s.speaker for s in call.segments} == {role}
+        assert call.audio.tracks[0].role_source.startswith(f"inbound call, one voice on a mono track: the {role}")
+        assert all(0.9 < s.speaker_confidence <= 1.0 for s in call.segments)

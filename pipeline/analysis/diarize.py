@@ -52,9 +52,10 @@ SWITCH_IN_SPEECH = 6.0  # log-price of a voice change between units with no paus
 SWITCH_AT_PAUSE = 1.0  # ... and across a pause
 TARGET_DBFS = -30.0  # each unit's loudness before embedding, as resemblyzer's preprocessing does
 # A known voice's sample is heard the way the call was recorded before it is compared (``as_recorded``).
-TELEPHONE_BAND_HZ = (300.0, 3400.0)  # the band of a G.711 (8 kHz) telephone channel
-BAND_EDGE_HZ = 3600.0  # a track with less than BAND_LIMITED_SHARE of its power above this ...
-BAND_LIMITED_SHARE = 1e-3  # ... was recorded in the telephone band (8 kHz sources have none)
+NARROWBAND_HZ = 4200.0  # a track with less than NARROWBAND_SHARE of its power above this ...
+NARROWBAND_SHARE = 1e-4  # ... was recorded at 8 kHz (shared/real_speech: at most 4e-5; 16 kHz: 4e-4 and up)
+BAND_LOW_HZ = 300.0  # a telephone channel's lower edge
+BAND_HIGH_HZ = (3000.0, 3900.0)  # its upper edge, measured (where 1e-3 of the power lies above), within these
 BACKGROUND_MARGIN_S = 0.15  # a track's background is its audio at least this far from any word ...
 BACKGROUND_MIN_S = 0.5  # ... when there is this much of it
 QUIET_BACKGROUND_DB = 35.0  # a background this far or further below the speech is not added
@@ -163,7 +164,7 @@ def as_recorded(sample: np.ndarray, track: np.ndarray, words: list[Word]) -> np.
 
     A voiceprint moves with the channel: an agent's clean sample and the same agent on a
     telephone-band or noisy call lie 0.6-0.8 apart, no closer than another person. So the
-    sample is band-limited as the track is (no power above BAND_EDGE_HZ: the telephone band),
+    sample is band-limited as the track is (no power above NARROWBAND_HZ: an 8 kHz recording),
     and the track's own background is mixed in at the track's ratio of speech to background.
     The background is the quieter half of the track's 20 ms frames away from any of the
     ``words`` (Whisper's timings), so words the recogniser missed do not count as noise.
@@ -175,8 +176,10 @@ def as_recorded(sample: np.ndarray, track: np.ndarray, words: list[Word]) -> np.
     changed = False
     if len(track) >= SAMPLE_RATE // 4:
         freqs, power = signal.welch(track, fs=SAMPLE_RATE, nperseg=1024)
-        if power[freqs > BAND_EDGE_HZ].sum() < BAND_LIMITED_SHARE * max(power.sum(), 1e-20):
-            band = signal.butter(6, TELEPHONE_BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")
+        above = 1.0 - np.cumsum(power) / max(power.sum(), 1e-20)  # share of the power above each bin
+        if above[np.searchsorted(freqs, NARROWBAND_HZ)] < NARROWBAND_SHARE:
+            high = float(np.clip(freqs[np.argmax(above < 1e-3)], *BAND_HIGH_HZ))
+            band = signal.butter(6, (BAND_LOW_HZ, high), btype="bandpass", fs=SAMPLE_RATE, output="sos")
             out, changed = signal.sosfiltfilt(band, out), True
     n = SAMPLE_RATE // 50
     frames = track[: len(track) // n * n].astype(np.float64).reshape(-1, n)

@@ -22,7 +22,9 @@ evidence added up as log-odds:
 
 Each voice's role carries its confidence and how it was decided; segments carry the
 confidence that their speaker is right. A track that holds one voice is the agent in an
-outbound call (a voicemail, or a message left after the beep), else it stays ``unknown``.
+outbound call (a voicemail, or a message left after the beep) or when it is a known agent's
+voice; in an inbound call its words may say whose it is (the other party unheard); else it
+stays ``unknown``.
 Without diarization (``--no-diarize``, or no audio), one voice or two is read from pitch
 (``prosody.voices``) as before, and a two-voice track stays ``unknown``, counted as the agent
 side for flags. Every track says in ``role_source`` how its role was decided.
@@ -66,6 +68,9 @@ TWO_VOICES = "mono track with two voices: not separated"
 DIARIZED = "mono track split into {n} voices by diarization"
 ONE_VOICE = "mono track with one voice"
 ONE_VOICE_GIVEN = "mono track with one voice (speakers = 1)"
+ONE_VOICE_KNOWN = "one voice on a mono track, the known voice of {name} ({similarity:.2f}): the agent"
+ONE_VOICE_WORDS = "inbound call, one voice on a mono track: the {role}, by its words ({score:+.1f})"
+ONE_VOICE_CUES = 3.0  # log-odds of the words from which an inbound call's one voice takes a role
 SPEAKERS_KEYS = ("speakers",)  # manifest column: voices on the call's mono track (1 = no diarization)
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".aac", ".wma", ".webm", ".mp4"}
@@ -123,7 +128,9 @@ COMPANY_GREETING_WORDS = 6  # ... and of an inbound call, opening with a greetin
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
-    """Fill in ``role_source`` of every track; make a one-voice outbound mono track the agent."""
+    """Fill in ``role_source`` of every track. A mono track with one voice is the agent when
+    that voice is a known agent's or the call is outbound; in an inbound call it is the agent
+    or the customer when its words clearly say which, else it stays unknown."""
     for track in call.audio.tracks:
         if track.role_source:
             continue
@@ -140,12 +147,30 @@ def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
                for p in measured]
     if not track.voices and len(prosody_mod.voices(members, pitched)) > 1:
         track.role_source = TWO_VOICES
+    elif track.voices and track.voices[0].agent:
+        voice = track.voices[0]
+        _one_role(call, track, members, AGENT, ONE_VOICE_KNOWN.format(name=voice.agent, similarity=voice.agent_similarity), 1.0)
     elif call.direction == OUTBOUND:
-        track.speaker, track.role_source = AGENT, ONE_VOICE_OUTBOUND
-        for voice in track.voices:
-            voice.speaker = AGENT
-        for i in members:
-            call.segments[i].speaker = AGENT
+        _one_role(call, track, members, AGENT, ONE_VOICE_OUTBOUND, 1.0)
+    elif call.direction == INBOUND:
+        # The other party was not heard (too little of it to be a voice, or not transcribed):
+        # the words of the one voice may still say clearly whose they are.
+        score = _cue_score(" ".join(call.segments[i].text for i in members), call.direction)
+        if abs(score) >= ONE_VOICE_CUES:
+            role = AGENT if score > 0 else CUSTOMER
+            _one_role(call, track, members, role, ONE_VOICE_WORDS.format(role=role, score=score),
+                      1.0 / (1.0 + math.exp(-abs(score))))
+    _name_agent(call)
+
+
+def _one_role(call: CallTranscript, track, members: list[int], role: str, source: str, confidence: float) -> None:
+    track.speaker, track.role_source = role, source
+    for voice in track.voices:
+        voice.speaker, voice.role_source = role, source
+        voice.confidence = round(min(voice.confidence, confidence), 3)
+    for i in members:
+        call.segments[i].speaker = role
+        call.segments[i].speaker_confidence = round(call.segments[i].speaker_confidence * confidence, 3)
 
 
 def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions) -> None:
@@ -177,8 +202,8 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
             seg.id = i
         mine = [seg for seg in call.segments if seg.channel == track.channel]
         started = time.perf_counter()
-        known = {} if found.voices == 1 else {
-            name: _heard_in(voice, tracks[track.channel], words) for name, voice in _known_voices(call, options).items()}
+        known = {name: _heard_in(voice, tracks[track.channel], words)
+                 for name, voice in _known_voices(call, options).items()}
         call.timings["diarize"] = round(call.timings["diarize"] + time.perf_counter() - started, 3)
         track.voices = _voices(call, mine, found, known)
         if found.voices == 1:
@@ -195,9 +220,14 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
                 seg.speaker_confidence = round(seg.speaker_confidence * voice.confidence, 3)
         done = True
     if done:
-        named = [v.agent for t in call.audio.tracks for v in t.voices if v.speaker == AGENT and v.agent]
-        if named and not party_name(call.metadata, AGENT_KEYS):
-            call.metadata["agent"] = named[0]
+        _name_agent(call)
+
+
+def _name_agent(call: CallTranscript) -> None:
+    """The manifest's agent, when it names none, is the known agent whose voice took the agent's role."""
+    named = [v.agent for t in call.audio.tracks for v in t.voices if v.speaker == AGENT and v.agent]
+    if named and not party_name(call.metadata, AGENT_KEYS):
+        call.metadata["agent"] = named[0]
 
 
 def _speakers(call: CallTranscript, options: SpeakerOptions) -> int:
@@ -215,7 +245,7 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, kn
     on this track), the words and who spoke first."""
     ids = [f"S{k + 1}" for k in range(found.voices)]
     if found.voices == 1:
-        return [Voice(id=ids[0], speaker=UNKNOWN, speech_s=found.speech_s[0], confidence=1.0, role_source=ONE_VOICE)]
+        return [_one_voice(found, known)]
     logit = np.zeros(found.voices)
     why: list[list[str]] = [[] for _ in ids]
     names = list(known)
@@ -255,6 +285,21 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, kn
             agent_similarity=round(float(similarity[k, match]), 3) if match is not None else None,
         ))
     return voices
+
+
+def _one_voice(found: diarize.Diarization, known: dict[str, np.ndarray]) -> Voice:
+    """The one voice of a track, and the known agent it clearly is (closer to that agent than
+    to any other by KNOWN_VOICE_LEAD), if any: ``decide_roles`` makes it the agent."""
+    voice = Voice(id="S1", speaker=UNKNOWN, speech_s=found.speech_s[0], confidence=1.0, role_source=ONE_VOICE)
+    if known:
+        names = list(known)
+        similarity = found.centroids[0] @ np.stack([known[n] for n in names]).T
+        j = int(np.argmax(similarity))
+        voice.agent_similarity = round(float(similarity[j]), 3)
+        runner_up = max(np.delete(similarity, j), default=-1.0)
+        if similarity[j] >= KNOWN_VOICE_MATCH and similarity[j] - runner_up >= KNOWN_VOICE_LEAD:
+            voice.agent = names[j]
+    return voice
 
 
 def _known_match(similarity: np.ndarray) -> tuple[int, int, float] | None:
