@@ -67,16 +67,12 @@ def test_words_that_name_the_agent_and_the_customers_question_back():
     assert roles._cue_score("Hello, Mike speaking.", "outbound") <= 0  # the customer picks up an outbound call
 
 
-def test_one_voice_of_an_inbound_call_takes_a_role_only_when_its_words_clearly_say_which():
-    lines = {
-        "agent": ["Thank you for calling Northwind, this is Dana from billing.", "How can I help you today?"],
-        "customer": ["Hi, I was charged twice on my bill.", "I want to speak to a manager about my account."],
-    }
-    for role, texts in lines.items():
-        call, measured = _call("inbound", [120.0] * len(texts))
-        for seg, text in zip(call.segments, texts):
-            seg.text = text
-        roles.decide_roles(call, measured)
-        assert {s.speaker for s in call.segments} == {role}
-        assert call.audio.tracks[0].role_source.startswith(f"inbound call, one voice on a mono track: the {role}")
-        assert all(0.9 < s.speaker_confidence <= 1.0 for s in call.segments)
+def test_one_voice_of_an_inbound_call_stays_unknown_even_when_its_words_sound_like_the_agent():
+    # It may hold the caller too (a voice too like the agent's to stand apart): unknown counts
+    # as the caller for flags, so the caller's threat in it is not put on the agent.
+    texts = ["Thank you for calling Northwind, this is Dana from billing.", "I'll burn your office down."]
+    call, measured = _call("inbound", [120.0] * len(texts))
+    for seg, text in zip(call.segments, texts):
+        seg.text = text
+    roles.decide_roles(call, measured)
+    assert {s.speaker for s in call.segments} == {"unknown"}

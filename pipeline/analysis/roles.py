@@ -22,9 +22,8 @@ evidence added up as log-odds:
 
 Each voice's role carries its confidence and how it was decided; segments carry the
 confidence that their speaker is right. A track that holds one voice is the agent in an
-outbound call (a voicemail, or a message left after the beep) or when it is a known agent's
-voice; in an inbound call its words may say whose it is (the other party unheard); else it
-stays ``unknown``.
+outbound call (a voicemail, or a message left after the beep), or in a call of unknown
+direction when it is a known agent's voice; else it stays ``unknown``.
 Without diarization (``--no-diarize``, or no audio), one voice or two is read from pitch
 (``prosody.voices``) as before, and a two-voice track stays ``unknown``, counted as the agent
 side for flags. Every track says in ``role_source`` how its role was decided.
@@ -54,6 +53,7 @@ from pipeline.schema import (
     UNKNOWN,
     CallTranscript,
     Prosody,
+    Track,
     Voice,
     party_name,
 )
@@ -69,8 +69,6 @@ DIARIZED = "mono track split into {n} voices by diarization"
 ONE_VOICE = "mono track with one voice"
 ONE_VOICE_GIVEN = "mono track with one voice (speakers = 1)"
 ONE_VOICE_KNOWN = "one voice on a mono track, the known voice of {name} ({similarity:.2f}): the agent"
-ONE_VOICE_WORDS = "inbound call, one voice on a mono track: the {role}, by its words ({score:+.1f})"
-ONE_VOICE_CUES = 3.0  # log-odds of the words from which an inbound call's one voice takes a role
 SPEAKERS_KEYS = ("speakers",)  # manifest column: voices on the call's mono track (1 = no diarization)
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".aac", ".wma", ".webm", ".mp4"}
@@ -128,9 +126,9 @@ COMPANY_GREETING_WORDS = 6  # ... and of an inbound call, opening with a greetin
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
-    """Fill in ``role_source`` of every track. A mono track with one voice is the agent when
-    that voice is a known agent's or the call is outbound; in an inbound call it is the agent
-    or the customer when its words clearly say which, else it stays unknown."""
+    """Fill in ``role_source`` of every track. A mono track with one voice is the agent in an
+    outbound call, or in a call of unknown direction when it is a known agent's voice; in an
+    inbound call it stays unknown."""
     for track in call.audio.tracks:
         if track.role_source:
             continue
@@ -147,30 +145,28 @@ def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
                for p in measured]
     if not track.voices and len(prosody_mod.voices(members, pitched)) > 1:
         track.role_source = TWO_VOICES
+    elif call.direction == INBOUND:
+        # One voice found in a call to the company may still hold both parties (the caller's
+        # voice too like the agent's, or too short, to stand apart): it stays unknown, which
+        # counts as the caller for flags, so a caller's threat in it is not put on the agent.
+        # Giving it the role its words or a known voice point to was tried: it hid a caller's
+        # threats from the abusive_caller flag.
+        if track.voices and track.voices[0].agent:
+            track.voices[0].agent = ""
     elif track.voices and track.voices[0].agent:
         voice = track.voices[0]
-        _one_role(call, track, members, AGENT, ONE_VOICE_KNOWN.format(name=voice.agent, similarity=voice.agent_similarity), 1.0)
+        _one_agent(call, track, members, ONE_VOICE_KNOWN.format(name=voice.agent, similarity=voice.agent_similarity))
     elif call.direction == OUTBOUND:
-        _one_role(call, track, members, AGENT, ONE_VOICE_OUTBOUND, 1.0)
-    elif call.direction == INBOUND:
-        # The other party was not heard (too little of it to be a voice, or not transcribed):
-        # the words of the one voice may still say clearly whose they are.
-        score = _cue_score(" ".join(call.segments[i].text for i in members), call.direction)
-        if abs(score) >= ONE_VOICE_CUES:
-            role = AGENT if score > 0 else CUSTOMER
-            _one_role(call, track, members, role, ONE_VOICE_WORDS.format(role=role, score=score),
-                      1.0 / (1.0 + math.exp(-abs(score))))
+        _one_agent(call, track, members, ONE_VOICE_OUTBOUND)
     _name_agent(call)
 
 
-def _one_role(call: CallTranscript, track, members: list[int], role: str, source: str, confidence: float) -> None:
-    track.speaker, track.role_source = role, source
+def _one_agent(call: CallTranscript, track: Track, members: list[int], source: str) -> None:
+    track.speaker, track.role_source = AGENT, source
     for voice in track.voices:
-        voice.speaker, voice.role_source = role, source
-        voice.confidence = round(min(voice.confidence, confidence), 3)
+        voice.speaker, voice.role_source = AGENT, source
     for i in members:
-        call.segments[i].speaker = role
-        call.segments[i].speaker_confidence = round(call.segments[i].speaker_confidence * confidence, 3)
+        call.segments[i].speaker = AGENT
 
 
 def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions) -> None:
