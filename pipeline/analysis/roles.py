@@ -378,7 +378,13 @@ def _heard_in(known: KnownVoice, track: np.ndarray, words: list) -> np.ndarray:
     """The known voice's print as ``track`` would record it: a clean sample and the same agent
     on a telephone-band or noisy call lie too far apart to match (see ``diarize.as_recorded``)."""
     heard = diarize.as_recorded(known.sample, track, words)
-    return known.print if heard is known.sample else diarize.voiceprint(heard)
+    if heard is known.sample:
+        return known.print
+    try:
+        return diarize.voiceprint(heard)
+    except ValueError as e:  # e.g. the background left too little speech to find: compare as it is
+        log.warning("known voice not matched to the call's sound (%s); using the sample as it is", e)
+        return known.print
 
 
 @functools.lru_cache(maxsize=8)
