@@ -149,8 +149,9 @@ def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
         # One voice found in a call to the company may still hold both parties (the caller's
         # voice too like the agent's, or too short, to stand apart): it stays unknown, which
         # counts as the caller for flags, so a caller's threat in it is not put on the agent.
-        # Giving it the role its words or a known voice point to was tried: it hid a caller's
-        # threats from the abusive_caller flag.
+        # Giving it the role its words pointed to was tried: it hid a caller's threats from the
+        # abusive_caller flag. A known agent's voice in it is no safer: the caller's part would
+        # go with it.
         if track.voices and track.voices[0].agent:
             track.voices[0].agent = ""
     elif track.voices and track.voices[0].agent:
