@@ -97,15 +97,15 @@ def render(scripts: list[dict], out: Path, calls: int, voicemails: int, voices: 
     rng = np.random.default_rng(SEED)
     pool = POOLS[voices]
     names = list(pool)
+    taken = {(v.name, v.tract) for v in pool.values()}  # a customer never has a known agent's voice
+    customers = [v for v in HUMAN if (v.name, v.tract) not in taken]
     rows = []
     picked = [s for s in scripts if s["kind"] == "call" and len({t["speaker"] for t in s["turns"]}) == 2][:calls]
     picked += [s for s in scripts if s["kind"] == "voicemail"][:voicemails]
     for i, script in enumerate(picked):
         agent = names[int(rng.integers(len(names)))]
         if voices == "human":
-            taken = {(v.name, v.tract) for v in pool.values()}
-            others = [v for v in HUMAN if (v.name, v.tract) not in taken]
-            customer = replace(others[int(rng.integers(len(others)))], wpm=int(rng.choice(RATES)))
+            customer = replace(customers[int(rng.integers(len(customers)))], wpm=int(rng.choice(RATES)))
         else:
             others = [v for v in VOICES if v != pool[agent].name]
             customer = Voice(str(rng.choice(others)), int(rng.choice(RATES)), int(rng.integers(35, 66)))

@@ -55,7 +55,9 @@ TARGET_DBFS = -30.0  # each unit's loudness before embedding, as resemblyzer's p
 NARROWBAND_HZ = 4200.0  # a track with less than NARROWBAND_SHARE of its power above this ...
 NARROWBAND_SHARE = 1e-4  # ... was recorded at 8 kHz (shared/real_speech: at most 4e-5; 16 kHz: 4e-4 and up)
 BAND_LOW_HZ = 300.0  # a telephone channel's lower edge
-BAND_HIGH_HZ = (3000.0, 3900.0)  # its upper edge, measured (where 1e-3 of the power lies above), within these
+BAND_HIGH_HZ = (3000.0, 3900.0)  # its upper edge, measured, within these: ...
+BAND_EDGE_SHARE = 1e-3  # ... where this share of the track's power lies above
+FRAMES_PER_S = 50  # 20 ms frames for a track's speech and background levels
 BACKGROUND_MARGIN_S = 0.15  # a track's background is its audio at least this far from any word ...
 BACKGROUND_MIN_S = 0.5  # ... when there is this much of it
 QUIET_BACKGROUND_DB = 35.0  # a background this far or further below the speech is not added
@@ -170,33 +172,54 @@ def as_recorded(sample: np.ndarray, track: np.ndarray, words: list[Word]) -> np.
     ``words`` (Whisper's timings), so words the recogniser missed do not count as noise.
     Returns ``sample`` itself for a full-band, quiet track.
     """
+    x = sample.astype(np.float64)
+    band_limited = _as_band_limited(x, track)
+    x = x if band_limited is None else band_limited
+    noisy = _with_background(x, track, words)
+    if band_limited is None and noisy is None:
+        return sample
+    return (x if noisy is None else noisy).astype(np.float32)
+
+
+def _as_band_limited(x: np.ndarray, track: np.ndarray) -> np.ndarray | None:
+    """``x`` band-passed to the telephone band of ``track``, or None when ``track`` is full band."""
     from scipy import signal
 
-    out = sample.astype(np.float64)
-    changed = False
-    if len(track) >= SAMPLE_RATE // 4:
-        freqs, power = signal.welch(track, fs=SAMPLE_RATE, nperseg=1024)
-        above = 1.0 - np.cumsum(power) / max(power.sum(), 1e-20)  # share of the power above each bin
-        if above[np.searchsorted(freqs, NARROWBAND_HZ)] < NARROWBAND_SHARE:
-            high = float(np.clip(freqs[np.argmax(above < 1e-3)], *BAND_HIGH_HZ))
-            band = signal.butter(6, (BAND_LOW_HZ, high), btype="bandpass", fs=SAMPLE_RATE, output="sos")
-            out, changed = signal.sosfiltfilt(band, out), True
-    n = SAMPLE_RATE // 50
-    frames = track[: len(track) // n * n].astype(np.float64).reshape(-1, n)
-    spoken = np.zeros(len(frames), bool)
+    if len(track) < SAMPLE_RATE // 4:
+        return None
+    freqs, power = signal.welch(track, fs=SAMPLE_RATE, nperseg=1024)
+    above = 1.0 - np.cumsum(power) / max(power.sum(), 1e-20)  # share of the power above each bin
+    if above[np.searchsorted(freqs, NARROWBAND_HZ)] >= NARROWBAND_SHARE:
+        return None
+    high = float(np.clip(freqs[np.argmax(above < BAND_EDGE_SHARE)], *BAND_HIGH_HZ))
+    band = signal.butter(6, (BAND_LOW_HZ, high), btype="bandpass", fs=SAMPLE_RATE, output="sos")
+    return signal.sosfiltfilt(band, x)
+
+
+def _with_background(x: np.ndarray, track: np.ndarray, words: list[Word]) -> np.ndarray | None:
+    """``x`` at ``track``'s speech level with ``track``'s background added, or None when the
+    track's background is too short to take or too quiet to matter."""
+    frames, power = _frame_power(track)
+    spoken = np.zeros(len(power), bool)
     for w in words:
-        spoken[max(0, int((w.start - BACKGROUND_MARGIN_S) * 50)) : int((w.end + BACKGROUND_MARGIN_S) * 50) + 1] = True
-    power = np.mean(frames**2, axis=1) + 1e-20
-    away = np.flatnonzero(~spoken[: len(frames)])
-    if len(away) >= BACKGROUND_MIN_S * 50 * 2 and spoken.any():
-        quiet = away[power[away] <= np.median(power[away])]
-        speech_db = _level_db(power[spoken[: len(frames)]])
-        noise_db = 10 * np.log10(np.mean(power[quiet]))
-        if speech_db - noise_db < QUIET_BACKGROUND_DB:
-            mine = np.mean(out[: len(out) // n * n].reshape(-1, n) ** 2, axis=1) + 1e-20
-            out = out * 10 ** ((speech_db - _level_db(mine)) / 20) + np.resize(frames[quiet].ravel(), len(out))
-            changed = True
-    return out.astype(np.float32) if changed else sample
+        a = max(0, int((w.start - BACKGROUND_MARGIN_S) * FRAMES_PER_S))
+        spoken[a : int((w.end + BACKGROUND_MARGIN_S) * FRAMES_PER_S) + 1] = True
+    away = np.flatnonzero(~spoken)
+    if len(away) < 2 * BACKGROUND_MIN_S * FRAMES_PER_S or not spoken.any():  # half of it is kept
+        return None
+    quiet = away[power[away] <= np.median(power[away])]
+    speech_db = _level_db(power[spoken])
+    if speech_db - 10 * np.log10(np.mean(power[quiet])) >= QUIET_BACKGROUND_DB:
+        return None
+    level = 10 ** ((speech_db - _level_db(_frame_power(x)[1])) / 20)
+    return x * level + np.resize(frames[quiet].ravel(), len(x))
+
+
+def _frame_power(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` cut into frames of 1 / FRAMES_PER_S s, and each frame's mean power."""
+    n = SAMPLE_RATE // FRAMES_PER_S
+    frames = x[: len(x) // n * n].astype(np.float64).reshape(-1, n)
+    return frames, np.mean(frames**2, axis=1) + 1e-20
 
 
 def _level_db(power: np.ndarray) -> float:

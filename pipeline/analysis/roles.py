@@ -145,15 +145,6 @@ def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
                for p in measured]
     if not track.voices and len(prosody_mod.voices(members, pitched)) > 1:
         track.role_source = TWO_VOICES
-    elif call.direction == INBOUND:
-        # One voice found in a call to the company may still hold both parties (the caller's
-        # voice too like the agent's, or too short, to stand apart): it stays unknown, which
-        # counts as the caller for flags, so a caller's threat in it is not put on the agent.
-        # Giving it the role its words pointed to was tried: it hid a caller's threats from the
-        # abusive_caller flag. A known agent's voice in it is no safer: the caller's part would
-        # go with it.
-        if track.voices and track.voices[0].agent:
-            track.voices[0].agent = ""
     elif track.voices and track.voices[0].agent:
         voice = track.voices[0]
         _one_agent(call, track, members, ONE_VOICE_KNOWN.format(name=voice.agent, similarity=voice.agent_similarity))
@@ -199,8 +190,14 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
             seg.id = i
         mine = [seg for seg in call.segments if seg.channel == track.channel]
         started = time.perf_counter()
-        known = {name: _heard_in(voice, tracks[track.channel], words)
-                 for name, voice in _known_voices(call, options).items()}
+        # One voice found in a call to the company may still hold both parties (the caller's
+        # voice too like the agent's, or too short, to stand apart): it stays unknown, which
+        # counts as the caller for flags, so a caller's threat in it is not put on the agent.
+        # Giving it the role its words pointed to was tried: it hid a caller's threats from the
+        # abusive_caller flag. A known agent's voice in it is no safer: the caller's part would
+        # go with it. So known voices are not matched to it at all.
+        candidates = {} if found.voices == 1 and call.direction == INBOUND else _known_voices(call, options)
+        known = {name: _heard_in(voice, tracks[track.channel], words) for name, voice in candidates.items()}
         call.timings["diarize"] = round(call.timings["diarize"] + time.perf_counter() - started, 3)
         track.voices = _voices(call, mine, found, known)
         if found.voices == 1:
@@ -271,7 +268,7 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, kn
     voices = []
     for k, i in enumerate(ids):
         is_agent = k == agent
-        match = matched[1] if matched is not None and matched[0] == k else (similarity[k].argmax() if names else None)
+        match = similarity[k].argmax() if names else None  # for a matched voice, its known agent
         voices.append(Voice(
             id=i,
             speaker=AGENT if is_agent else CUSTOMER,
