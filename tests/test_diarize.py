@@ -6,8 +6,14 @@ channel over a word's span is the one that said it.
 
 from __future__ import annotations
 
+import io
+import shutil
+import subprocess
+import wave
+
 import numpy as np
 import pytest
+from scipy.signal import resample_poly
 
 from pipeline.analysis import diarize, roles
 from pipeline.asr import audio as audio_mod
@@ -143,6 +149,7 @@ def test_one_voice_that_is_a_known_agent_is_the_agent_and_names_them(samples_dir
     roles.separate_voices(call, {0: samples}, SpeakerOptions(agents=str(agents)))
     roles.decide_roles(call, [None] * len(call.segments))
     assert {s.speaker for s in call.segments} == {"agent"}
+    assert len(call.audio.tracks[0].voices) == 1  # nothing in a voicemail stands apart from its agent
     assert "known voice of Pat Moreno" in call.audio.tracks[0].role_source
     assert call.metadata["agent"] == "Pat Moreno"
 
@@ -162,3 +169,65 @@ def test_the_calls_words_decide_which_voice_is_the_agent():
     assert roles._cue_score(agent, "inbound") > 3 > 0 > roles._cue_score(customer, "inbound")
     assert roles._cue_score("I'm calling about your account", "outbound") > 0
     assert roles._cue_score("I'm calling about my account", "inbound") < 0
+
+
+def test_a_few_words_unlike_a_known_voice_are_set_apart_from_it():
+    """A caller who says two short things in an agent's long call is too little to seed a voice
+    of its own; against the agent's known voiceprint those units stand apart."""
+    rng = np.random.default_rng(0)
+    agent = np.eye(256, dtype=np.float32)[0]
+
+    def near(v: np.ndarray, similarity: float) -> np.ndarray:
+        other = rng.normal(size=256).astype(np.float32)
+        other -= (other @ v) * v
+        other /= np.linalg.norm(other)
+        return similarity * v + np.sqrt(1 - similarity**2) * other
+
+    likeness = [0.85, 0.8, 0.9, 0.78, 0.45, 0.5, 0.83, 0.88, 0.8, 0.86]  # units 4-5: someone else
+    prints = np.stack([near(agent, s) for s in likeness])
+    found_units = [diarize.Unit(2 * i, 2 * i + 2, 2.0 * i, 2.0 * i + 1.2, after_pause=True) for i in range(10)]
+    one = diarize.Diarization(1, [0] * 20, [1.0] * 20, np.stack([agent]), [12.0], 0.1, found_units, prints)
+    two = diarize.apart_from(one, agent)
+    assert two.voices == 2 and two.speech_s == [9.6, 2.4]
+    assert two.word_voice == [0] * 8 + [1] * 4 + [0] * 8
+    assert two.centroids[0] @ agent > 0.9 > 0.7 > two.centroids[1] @ agent
+    # Every unit like the known voice (the lowest here as low as a voicemail's): nothing to set apart.
+    same = diarize.Diarization(1, [0] * 20, [1.0] * 20, np.stack([agent]), [12.0], 0.1, found_units,
+                               np.stack([near(agent, s) for s in [0.85, 0.8, 0.9, 0.7, 0.75, 0.83, 0.88, 0.8, 0.86, 0.8]]))
+    assert diarize.apart_from(same, agent) is same
+
+
+def _flite(text: str, voice: str) -> np.ndarray:
+    """``text`` in one of flite's voices (recordings of real people): float32 mono at 16 kHz."""
+    out = subprocess.run(["flite", "-voice", voice, "-t", text, "-o", "/dev/stdout"], capture_output=True, check=True)
+    with wave.open(io.BytesIO(out.stdout)) as w:
+        rate, pcm = w.getframerate(), w.readframes(w.getnframes())
+    return resample_poly(np.frombuffer(pcm, np.int16) / 32768.0, SAMPLE_RATE, rate).astype(np.float32)
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (scripts/setup.sh --test installs it)")
+def test_a_caller_who_says_a_few_words_is_set_apart_from_a_known_agent(tmp_path):
+    pause = np.zeros(SAMPLE_RATE // 2, np.float32)
+    said = [("awb", "Thank you for calling Harbor Light Energy, my name is Sam. How can I help you today?"),
+            ("slt", "Yes, go ahead."),
+            ("awb", "I can see the account here. The last meter reading was taken on the fourth of March, "
+                    "and the bill went out a week later."),
+            ("awb", "I will send you a copy of the reading by email this afternoon, and the payment plan "
+                    "starts next month. Is there anything else I can help with?")]
+    mono = np.concatenate([part for voice, text in said for part in (_flite(text, voice), pause)])
+    segments, _ = transcribe_tracks({0: mono}, {0: "unknown"}, TranscribeOptions(threads=1))
+    words = [w for s in segments for w in s.words]
+    assert diarize.diarize(mono, words).voices == 1  # the caller's 1 s is too little to seed a voice
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    sample = _flite("This is a short recording of my voice for the quality team. I work on the billing "
+                    "desk most weekdays and I take calls about meter readings.", "awb")
+    audio_mod.write_wav(agents / "Sam Okafor.wav", {0: sample}, SAMPLE_RATE)
+    call = _call(segments, direction="inbound")
+    roles.separate_voices(call, {0: mono}, SpeakerOptions(agents=str(agents)))
+    roles.decide_roles(call, [None] * len(call.segments))
+    track = call.audio.tracks[0]
+    assert track.role_source == roles.APART.format(name="Sam Okafor")
+    assert [v.speaker for v in track.voices] == ["agent", "customer"] and track.voices[0].agent == "Sam Okafor"
+    assert [s.text.strip() for s in call.segments if s.speaker == "customer"] == ["Yes, go ahead."]
+    assert call.metadata["agent"] == "Sam Okafor"

@@ -50,6 +50,7 @@ MAX_VOICES = 4
 SHARPNESS = 20.0  # similarity -> log-probability scale for the smoothing
 SWITCH_IN_SPEECH = 6.0  # log-price of a voice change between units with no pause between them
 SWITCH_AT_PAUSE = 1.0  # ... and across a pause
+NOT_THE_VOICE = 0.65  # a unit less like a known voice than this (after smoothing) is someone else's
 TARGET_DBFS = -30.0  # each unit's loudness before embedding, as resemblyzer's preprocessing does
 # A known voice's sample is heard the way the call was recorded before it is compared (``as_recorded``).
 NARROWBAND_HZ = 4200.0  # a track with less than NARROWBAND_SHARE of its power above this ...
@@ -82,6 +83,8 @@ class Diarization:
     centroids: np.ndarray  # (voices, 256), L2-normalised
     speech_s: list[float] = field(default_factory=list)  # per voice
     seconds: float = 0.0  # wall time spent
+    units: list[Unit] = field(default_factory=list)  # the track's units, in time order ...
+    unit_prints: np.ndarray = field(default_factory=lambda: np.zeros((0, 256), np.float32))  # ... and their voiceprints
 
 
 @functools.lru_cache(maxsize=1)
@@ -247,14 +250,43 @@ def diarize(
     keep = [k for k in range(len(centroids)) if np.any(labels == k)]
     centroids = centroids[keep]
     labels, confidence = _smooth(emb @ centroids.T, found)
-    word_voice, word_conf = [0] * len(words), [1.0] * len(words)
-    speech = [0.0] * len(centroids)
-    for u, k, c in zip(found, labels, confidence):
-        speech[k] += u.end - u.start
+    return _result(found, emb, labels, confidence, centroids, len(words), time.perf_counter() - started)
+
+
+def apart_from(found: Diarization, voiceprint: np.ndarray) -> Diarization:
+    """A track found to hold one voice, read again against a known voice's ``voiceprint`` (as
+    this track records it): the units less like it than NOT_THE_VOICE, after the same smoothing,
+    are a second voice. Unchanged when every unit is that voice.
+
+    Clustering alone cannot set apart a party who says only a few short words (a caller's
+    1.5 s in a 40 s call: too little to seed a voice); a voiceprint made from several seconds
+    of the agent's own speech can.
+    """
+    import time
+
+    if found.voices != 1 or not found.units:
+        return found
+    started = time.perf_counter()
+    similarity = found.unit_prints @ voiceprint
+    labels, confidence = _smooth(np.stack([similarity, np.full_like(similarity, NOT_THE_VOICE)], axis=1), found.units)
+    if not labels.any():
+        return found
+    dur = np.array([u.end - u.start for u in found.units])
+    return _result(found.units, found.unit_prints, labels, confidence, _centroids(found.unit_prints, dur, labels, 2),
+                   len(found.word_voice), found.seconds + time.perf_counter() - started)
+
+
+def _result(found: list[Unit], emb: np.ndarray, labels: np.ndarray, confidence: np.ndarray, centroids: np.ndarray,
+            words: int, seconds: float) -> Diarization:
+    """The voices of a track's ``words`` from its units' voices (``labels``) and confidences."""
+    k = len(centroids)
+    word_voice, word_conf = [0] * words, [1.0] * words
+    speech = [0.0] * k
+    for u, v, c in zip(found, labels, confidence):
+        speech[v] += u.end - u.start
         for i in range(u.first, u.last):
-            word_voice[i], word_conf[i] = int(k), round(float(c), 3)
-    return Diarization(len(centroids), word_voice, word_conf, centroids, [round(s, 2) for s in speech],
-                       round(time.perf_counter() - started, 3))
+            word_voice[i], word_conf[i] = int(v), round(float(c), 3)
+    return Diarization(k, word_voice, word_conf, centroids, [round(s, 2) for s in speech], round(seconds, 3), found, emb)
 
 
 def _centroids(emb: np.ndarray, dur: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

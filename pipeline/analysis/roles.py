@@ -21,9 +21,10 @@ evidence added up as log-odds:
   recorder that starts late).
 
 Each voice's role carries its confidence and how it was decided; segments carry the
-confidence that their speaker is right. A track that holds one voice is the agent in an
-outbound call (a voicemail, or a message left after the beep), or in a call of unknown
-direction when it is a known agent's voice; else it stays ``unknown``.
+confidence that their speaker is right. A track that holds one voice is the agent when it is
+a known agent's voice (then each stretch of the track unlike that voice, such as a caller who
+said only a few words, is set apart as a second voice: ``diarize.apart_from``), or in an
+outbound call (a voicemail, or a message left after the beep); else it stays ``unknown``.
 Without diarization (``--no-diarize``, or no audio), one voice or two is read from pitch
 (``prosody.voices``) as before, and a two-voice track stays ``unknown``, counted as the agent
 side for flags. Every track says in ``role_source`` how its role was decided.
@@ -66,6 +67,7 @@ FROM_TEXT = "voices of the given transcript"
 ONE_VOICE_OUTBOUND = "outbound call, one voice on a mono track: the agent"
 TWO_VOICES = "mono track with two voices: not separated"
 DIARIZED = "mono track split into {n} voices by diarization"
+APART = "mono track split into 2 voices: the known voice of {name} and another"
 ONE_VOICE = "mono track with one voice"
 ONE_VOICE_GIVEN = "mono track with one voice (speakers = 1)"
 ONE_VOICE_KNOWN = "one voice on a mono track, the known voice of {name} ({similarity:.2f}): the agent"
@@ -126,9 +128,9 @@ COMPANY_GREETING_WORDS = 6  # ... and of an inbound call, opening with a greetin
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
-    """Fill in ``role_source`` of every track. A mono track with one voice is the agent in an
-    outbound call, or in a call of unknown direction when it is a known agent's voice; in an
-    inbound call it stays unknown."""
+    """Fill in ``role_source`` of every track. A mono track with one voice is the agent when it
+    is a known agent's voice or the call is outbound; else (an inbound call, or one of unknown
+    direction) it stays unknown."""
     for track in call.audio.tracks:
         if track.role_source:
             continue
@@ -183,29 +185,26 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
             continue
         words = [call.segments[s].words[w] for s, w in index]
         found = diarize.diarize(tracks[track.channel], words, count, options.threads)
-        call.timings["diarize"] = round(call.timings.get("diarize", 0.0) + found.seconds, 3)
+        started = time.perf_counter()
+        known = {name: _heard_in(voice, tracks[track.channel], words)
+                 for name, voice in _known_voices(call, options).items()}
+        agent = _one_known(found, known)
+        if agent:  # one voice that is a known agent's: anyone else on the track stands apart from it
+            found = diarize.apart_from(found, known[agent])
+        call.timings["diarize"] = round(call.timings.get("diarize", 0.0) + found.seconds
+                                        + time.perf_counter() - started, 3)
         voice_of = {key: (v, c) for key, v, c in zip(index, found.word_voice, found.word_confidence)}
         call.segments = diarize.split_segments(call.segments, voice_of)
         for i, seg in enumerate(call.segments):
             seg.id = i
         mine = [seg for seg in call.segments if seg.channel == track.channel]
-        started = time.perf_counter()
-        # One voice found in a call to the company may still hold both parties (the caller's
-        # voice too like the agent's, or too short, to stand apart): it stays unknown, which
-        # counts as the caller for flags, so a caller's threat in it is not put on the agent.
-        # Giving it the role its words pointed to was tried: it hid a caller's threats from the
-        # abusive_caller flag. A known agent's voice in it is no safer: the caller's part would
-        # go with it. So known voices are not matched to it at all.
-        candidates = {} if found.voices == 1 and call.direction == INBOUND else _known_voices(call, options)
-        known = {name: _heard_in(voice, tracks[track.channel], words) for name, voice in candidates.items()}
-        call.timings["diarize"] = round(call.timings["diarize"] + time.perf_counter() - started, 3)
         track.voices = _voices(call, mine, found, known)
         if found.voices == 1:
             track.role_source = ONE_VOICE
             for seg in mine:
                 seg.voice = ""
             continue
-        track.role_source = DIARIZED.format(n=found.voices)
+        track.role_source = APART.format(name=agent) if agent else DIARIZED.format(n=found.voices)
         role = {v.id: v for v in track.voices}
         for seg in mine:
             voice = role.get(seg.voice)
@@ -282,18 +281,28 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, kn
 
 
 def _one_voice(found: diarize.Diarization, known: dict[str, np.ndarray]) -> Voice:
-    """The one voice of a track, and the known agent it clearly is (closer to that agent than
-    to any other by KNOWN_VOICE_LEAD), if any: ``decide_roles`` makes it the agent."""
+    """The one voice of a track and the known agent it clearly is, if any (``_one_known``):
+    ``decide_roles`` makes such a voice the agent."""
     voice = Voice(id="S1", speaker=UNKNOWN, speech_s=found.speech_s[0], confidence=1.0, role_source=ONE_VOICE)
     if known:
-        names = list(known)
-        similarity = found.centroids[0] @ np.stack([known[n] for n in names]).T
-        j = int(np.argmax(similarity))
-        voice.agent_similarity = round(float(similarity[j]), 3)
-        runner_up = max(np.delete(similarity, j), default=-1.0)
-        if similarity[j] >= KNOWN_VOICE_MATCH and similarity[j] - runner_up >= KNOWN_VOICE_LEAD:
-            voice.agent = names[j]
+        similarity = found.centroids[0] @ np.stack(list(known.values())).T
+        voice.agent_similarity = round(float(similarity.max()), 3)
+        voice.agent = _one_known(found, known)
     return voice
+
+
+def _one_known(found: diarize.Diarization, known: dict[str, np.ndarray]) -> str:
+    """The known agent whose voice the one voice of a track clearly is (at least
+    KNOWN_VOICE_MATCH, and closer to that agent than to any other by KNOWN_VOICE_LEAD), or ""."""
+    if found.voices != 1 or not known:
+        return ""
+    names = list(known)
+    similarity = found.centroids[0] @ np.stack([known[n] for n in names]).T
+    j = int(np.argmax(similarity))
+    runner_up = max(np.delete(similarity, j), default=-1.0)
+    if similarity[j] >= KNOWN_VOICE_MATCH and similarity[j] - runner_up >= KNOWN_VOICE_LEAD:
+        return names[j]
+    return ""
 
 
 def _known_match(similarity: np.ndarray) -> tuple[int, int, float] | None:
