@@ -119,21 +119,21 @@ def test_a_known_voice_is_heard_the_way_the_call_recorded_it(mixed_call):
     mono, left, segments, _ = mixed_call
     words = [w for s in segments for w in s.words]
     sample = left[: 8 * SAMPLE_RATE]
-    assert diarize.as_recorded(sample, mono, words) is sample  # full band, no background: as it is
+    assert diarize.as_recorded(sample, diarize.recording(mono, words)) is sample  # full band, no background: as it is
     # The same call over the telephone: 300-3400 Hz, 8 kHz.
     band = signal.butter(4, (300, 3400), btype="bandpass", fs=SAMPLE_RATE, output="sos")
 
     def telephone(x):
         return signal.resample_poly(signal.resample_poly(signal.sosfilt(band, x), 1, 2), 2, 1).astype(np.float32)
 
-    heard = diarize.as_recorded(sample, telephone(mono), words)
+    heard = diarize.as_recorded(sample, diarize.recording(telephone(mono), words))
     freqs, power = signal.welch(heard, fs=SAMPLE_RATE, nperseg=1024)
     assert power[freqs > diarize.NARROWBAND_HZ].sum() < diarize.NARROWBAND_SHARE * power.sum()
     on_phone = diarize.voiceprint(telephone(left))
     assert on_phone @ diarize.voiceprint(heard) > on_phone @ diarize.voiceprint(sample) + 0.02
     # A noisy recording: the sample gets the track's own background between the words.
     noise = np.random.default_rng(0).normal(0, 0.02, len(mono)).astype(np.float32)
-    heard = diarize.as_recorded(sample, mono + noise, words)
+    heard = diarize.as_recorded(sample, diarize.recording(mono + noise, words))
     quietest = np.sort(np.abs(heard))[: len(heard) // 10].mean()
     assert quietest > 10 * np.sort(np.abs(sample))[: len(sample) // 10].mean()
 
@@ -231,3 +231,22 @@ def test_a_caller_who_says_a_few_words_is_set_apart_from_a_known_agent(tmp_path)
     assert [v.speaker for v in track.voices] == ["agent", "customer"] and track.voices[0].agent == "Sam Okafor"
     assert [s.text.strip() for s in call.segments if s.speaker == "customer"] == ["Yes, go ahead."]
     assert call.metadata["agent"] == "Sam Okafor"
+
+
+def test_a_known_voice_heard_in_a_quiet_band_is_made_once_per_band(samples_dir, monkeypatch):
+    decoded = audio_mod.load(samples_dir / "vm_payment_reminder.flac", ConvertOptions())
+    sample = decoded.tracks[0][: 6 * SAMPLE_RATE]
+    known = roles.KnownVoice(sample, diarize.voiceprint(sample))
+    made = []
+    real = diarize.voiceprint
+    monkeypatch.setattr(diarize, "voiceprint", lambda x: made.append(len(x)) or real(x))
+    band = diarize.Recording(band=(300.0, 3400.0), background=None)
+    first = roles._heard_in(known, band)
+    assert roles._heard_in(known, band) is first and len(made) == 1  # the next call on that line
+    assert roles._heard_in(known, diarize.Recording(band=(300.0, 3000.0), background=None)) is not first
+    assert roles._heard_in(known, diarize.Recording(band=None, background=None)) is known.print
+    noisy = diarize.Recording(band=None, background=np.full(SAMPLE_RATE, 0.01, np.float32), speech_db=-20.0)
+    roles._heard_in(known, noisy)
+    roles._heard_in(known, noisy)
+    assert len(made) == 4  # a background is each call's own: never kept
+    assert first @ known.print < 0.99  # band-limiting changed the print

@@ -57,7 +57,8 @@ NARROWBAND_HZ = 4200.0  # a track with less than NARROWBAND_SHARE of its power a
 NARROWBAND_SHARE = 1e-4  # ... was recorded at 8 kHz (shared/real_speech: at most 4e-5; 16 kHz: 4e-4 and up)
 BAND_LOW_HZ = 300.0  # a telephone channel's lower edge
 BAND_HIGH_HZ = (3000.0, 3900.0)  # its upper edge, measured, within these: ...
-BAND_EDGE_SHARE = 1e-3  # ... where this share of the track's power lies above
+BAND_EDGE_SHARE = 1e-3  # ... where this share of the track's power lies above, to the nearest
+BAND_STEP_HZ = 100.0  # ... this many Hz (so calls on one line share each known voice's band-limited print)
 FRAMES_PER_S = 50  # 20 ms frames for a track's speech and background levels
 BACKGROUND_MARGIN_S = 0.15  # a track's background is its audio at least this far from any word ...
 BACKGROUND_MIN_S = 0.5  # ... when there is this much of it
@@ -164,28 +165,48 @@ def voiceprint(samples: np.ndarray) -> np.ndarray:
     return model.embed_utterance(wav)
 
 
-def as_recorded(sample: np.ndarray, track: np.ndarray, words: list[Word]) -> np.ndarray:
-    """A known voice's clean ``sample`` made to sound the way ``track`` (16 kHz mono) records voices.
+@dataclass(frozen=True)
+class Recording:
+    """How a track records voices (``recording``): what ``as_recorded`` does to a clean sample."""
+
+    band: tuple[float, float] | None  # the telephone band (Hz) of an 8 kHz recording; None: full band
+    background: np.ndarray | None  # the track's background, to mix in; None: too quiet to matter
+    speech_db: float = 0.0  # the track's speech level, which the sample is brought to
+
+
+def recording(track: np.ndarray, words: list[Word]) -> Recording:
+    """How ``track`` (16 kHz mono) records voices, measured once for all known voices.
 
     A voiceprint moves with the channel: an agent's clean sample and the same agent on a
-    telephone-band or noisy call lie 0.6-0.8 apart, no closer than another person. So the
-    sample is band-limited as the track is (no power above NARROWBAND_HZ: an 8 kHz recording),
-    and the track's own background is mixed in at the track's ratio of speech to background.
-    The background is the quieter half of the track's 20 ms frames away from any of the
+    telephone-band or noisy call lie 0.6-0.8 apart, no closer than another person. So a
+    track with no power above NARROWBAND_HZ (an 8 kHz recording) gives its band, up to its own
+    upper edge; and a track whose background lies less than QUIET_BACKGROUND_DB under its
+    speech gives that background: the quieter half of its 20 ms frames away from any of the
     ``words`` (Whisper's timings), so words the recogniser missed do not count as noise.
-    Returns ``sample`` itself for a full-band, quiet track.
     """
-    x = sample.astype(np.float64)
-    band_limited = _as_band_limited(x, track)
-    x = x if band_limited is None else band_limited
-    noisy = _with_background(x, track, words)
-    if band_limited is None and noisy is None:
+    return Recording(_band(track), *_background(track, words))
+
+
+def as_recorded(sample: np.ndarray, recorded: Recording) -> np.ndarray:
+    """A known voice's clean ``sample`` made to sound the way a track records voices:
+    band-limited to its band, and its background mixed in at its ratio of speech to
+    background. Returns ``sample`` itself for a full-band, quiet track."""
+    from scipy import signal
+
+    if recorded.band is None and recorded.background is None:
         return sample
-    return (x if noisy is None else noisy).astype(np.float32)
+    x = sample.astype(np.float64)
+    if recorded.band is not None:
+        band = signal.butter(6, recorded.band, btype="bandpass", fs=SAMPLE_RATE, output="sos")
+        x = signal.sosfiltfilt(band, x)
+    if recorded.background is not None:
+        level = 10 ** ((recorded.speech_db - _level_db(_frame_power(x)[1])) / 20)
+        x = x * level + np.resize(recorded.background, len(x))
+    return x.astype(np.float32)
 
 
-def _as_band_limited(x: np.ndarray, track: np.ndarray) -> np.ndarray | None:
-    """``x`` band-passed to the telephone band of ``track``, or None when ``track`` is full band."""
+def _band(track: np.ndarray) -> tuple[float, float] | None:
+    """The telephone band of ``track``, or None when it is full band."""
     from scipy import signal
 
     if len(track) < SAMPLE_RATE // 4:
@@ -195,13 +216,12 @@ def _as_band_limited(x: np.ndarray, track: np.ndarray) -> np.ndarray | None:
     if above[np.searchsorted(freqs, NARROWBAND_HZ)] >= NARROWBAND_SHARE:
         return None
     high = float(np.clip(freqs[np.argmax(above < BAND_EDGE_SHARE)], *BAND_HIGH_HZ))
-    band = signal.butter(6, (BAND_LOW_HZ, high), btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    return signal.sosfiltfilt(band, x)
+    return BAND_LOW_HZ, round(high / BAND_STEP_HZ) * BAND_STEP_HZ
 
 
-def _with_background(x: np.ndarray, track: np.ndarray, words: list[Word]) -> np.ndarray | None:
-    """``x`` at ``track``'s speech level with ``track``'s background added, or None when the
-    track's background is too short to take or too quiet to matter."""
+def _background(track: np.ndarray, words: list[Word]) -> tuple[np.ndarray | None, float]:
+    """``track``'s background samples and speech level, or (None, 0) when the background is too
+    short to take or too quiet to matter."""
     frames, power = _frame_power(track)
     spoken = np.zeros(len(power), bool)
     for w in words:
@@ -209,13 +229,12 @@ def _with_background(x: np.ndarray, track: np.ndarray, words: list[Word]) -> np.
         spoken[a : int((w.end + BACKGROUND_MARGIN_S) * FRAMES_PER_S) + 1] = True
     away = np.flatnonzero(~spoken)
     if len(away) < 2 * BACKGROUND_MIN_S * FRAMES_PER_S or not spoken.any():  # half of it is kept
-        return None
+        return None, 0.0
     quiet = away[power[away] <= np.median(power[away])]
     speech_db = _level_db(power[spoken])
     if speech_db - 10 * np.log10(np.mean(power[quiet])) >= QUIET_BACKGROUND_DB:
-        return None
-    level = 10 ** ((speech_db - _level_db(_frame_power(x)[1])) / 20)
-    return x * level + np.resize(frames[quiet].ravel(), len(x))
+        return None, 0.0
+    return frames[quiet].ravel(), speech_db
 
 
 def _frame_power(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,7 +37,7 @@ import logging
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -186,8 +186,9 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
         words = [call.segments[s].words[w] for s, w in index]
         found = diarize.diarize(tracks[track.channel], words, count, options.threads)
         started = time.perf_counter()
-        known = {name: _heard_in(voice, tracks[track.channel], words)
-                 for name, voice in _known_voices(call, options).items()}
+        candidates = _known_voices(call, options)
+        recorded = diarize.recording(tracks[track.channel], words) if candidates else None
+        known = {name: _heard_in(voice, recorded) for name, voice in candidates.items()}
         agent = _one_known(found, known)
         if agent:  # one voice that is a known agent's: anyone else on the track stands apart from it
             found = diarize.apart_from(found, known[agent])
@@ -379,19 +380,26 @@ class KnownVoice:
 
     sample: np.ndarray
     print: np.ndarray
+    banded: dict = field(default_factory=dict, compare=False, repr=False)  # band -> print, heard in that band
 
 
-def _heard_in(known: KnownVoice, track: np.ndarray, words: list) -> np.ndarray:
-    """The known voice's print as ``track`` would record it: a clean sample and the same agent
-    on a telephone-band or noisy call lie too far apart to match (see ``diarize.as_recorded``)."""
-    heard = diarize.as_recorded(known.sample, track, words)
-    if heard is known.sample:
+def _heard_in(known: KnownVoice, recorded: diarize.Recording) -> np.ndarray:
+    """The known voice's print as a track that records voices so would record it: a clean
+    sample and the same agent on a telephone-band or noisy call lie too far apart to match
+    (see ``diarize.recording``). A print heard in a quiet band is kept for the next call on
+    that band; a background is each call's own."""
+    if recorded.band is None and recorded.background is None:
         return known.print
+    if recorded.background is None and recorded.band in known.banded:
+        return known.banded[recorded.band]
     try:
-        return diarize.voiceprint(heard)
+        heard = diarize.voiceprint(diarize.as_recorded(known.sample, recorded))
     except ValueError as e:  # e.g. the background left too little speech to find: compare as it is
         log.warning("known voice not matched to the call's sound (%s); using the sample as it is", e)
         return known.print
+    if recorded.background is None:
+        known.banded[recorded.band] = heard
+    return heard
 
 
 @functools.lru_cache(maxsize=8)
