@@ -19,8 +19,11 @@ a track into voices, offline and on CPU:
    stretch of speech and low across a pause; very short switches disappear.
 
 ``diarize`` returns the voice of every word and its confidence, plus each voice's centroid
-(for matching known agent voices in ``roles``); ``split_segments`` cuts segments where the
-voice changes. Which voice is the agent is decided in ``pipeline.analysis.roles``.
+(for matching known agent voices in ``roles``, after ``recording`` and ``as_recorded`` make
+their samples sound as the track records voices); ``apart_from`` reads a one-voice track again
+against a known voice, so a party who said only a few words stands apart; ``split_segments``
+cuts segments where the voice changes. Which voice is the agent is decided in
+``pipeline.analysis.roles``.
 """
 
 from __future__ import annotations
