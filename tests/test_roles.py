@@ -59,6 +59,15 @@ def test_the_company_answering_an_inbound_call_is_the_agent_and_a_short_hello_an
     assert roles._opener(outbound, "outbound")[0] == "S1" and roles._opener(outbound, "outbound")[2] < 0
 
 
+def test_thanks_for_calling_and_asking_for_someone_depend_on_who_called():
+    assert roles._cue_score("Thank you for calling Northwind, this is Dana.", "inbound") > 2
+    assert roles._cue_score("Yes, thank you for calling back, I've been waiting a week.", "outbound") < 0
+    assert roles._cue_score("Hello. May I speak with Ms. Ortiz?", "outbound") > 1
+    assert roles._cue_score("Can I speak to a manager?", "outbound") < 0
+    asking = _voiced([("S1", "Hello. May I speak with Ms. Ortiz?"), ("S2", "This is she.")])
+    assert roles._opener(asking, "outbound") is None  # a greeting that asks for someone is not the answer
+
+
 def test_words_that_name_the_agent_and_the_customers_question_back():
     assert roles._cue_score("Skyline reservations, Melanie speaking.", "inbound") > 2
     assert roles._cue_score("You're speaking with Tasha, how can I help?", "inbound") > 4

@@ -84,7 +84,7 @@ CONFIDENT = 0.8  # a role below this confidence is called weak in role_source
 # Words that mark the agent (positive) or the customer (negative), case-insensitive, with their
 # log-odds. "I'm calling about" is the agent's in an outbound call and the caller's otherwise.
 _CUES = [(re.compile(p, re.I), w) for p, w in (
-    (r"\bthanks? (you )?for (calling|holding|your patience|waiting)\b", 3.0),
+    (r"\bthanks? (you )?for (holding|your patience|waiting)\b", 3.0),
     (r"\b(this is|my name is|name's|it'?s|i'?m) \w+( \w+)? (from|with|at|of|here from)\b", 2.5),
     (r"\b(i'?m|we'?re) (looking for|trying to reach|calling for|returning) \w+", 1.5),
     (r"\bis this (mr|mrs|ms|miss|the)\b|(?<!who )\b(am i|are we) speaking (with|to)\b", 2.0),
@@ -121,8 +121,17 @@ _ANSWERING_NAME = re.compile(r"[,.]\s*[a-z]+ speaking\b|\byou(?:'re| are) (speak
                        re.I)
 ANSWERING_NAME_WEIGHT = 2.5
 _CALLING_ABOUT = re.compile(r"\b(i'?m|i am) calling (about|because|to|regarding|in regards)\b", re.I)
+# "Thank you for calling" is the company's to its caller, and the customer's to an agent who
+# called (often "thanks for calling back"); in an outbound call, asking for someone by name is
+# the agent's.
+_THANKS_FOR_CALLING = re.compile(r"\bthanks? (you )?for (calling|the call)\b", re.I)
+THANKS_FOR_CALLING_WEIGHT = (3.0, -2.0)  # log-odds in an inbound (or unknown) call, in an outbound one
+_ASKS_FOR_SOMEONE = re.compile(r"\b(may|can|could) i (please )?(speak|talk) (with|to) "
+                               r"(?!(a|an|your|the|someone|somebody|anyone|anybody)\b)\w+", re.I)
+ASKS_FOR_SOMEONE_WEIGHT = 2.0  # in an outbound call
 _ANSWER = re.compile(r"^\W*(hello|hi|hey|yes|yeah|speaking|good (morning|afternoon|evening))\b", re.I)
-ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening with a greeting, is the answer
+ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening with a greeting, is the answer ...
+ANSWER_MAX_CUES = 1.0  # ... unless its words point to the agent this much ("Hello, is this Ms. Ortiz?")
 _COMPANY_GREETING = re.compile(r"^\W*(good (morning|afternoon|evening)|thanks? (you )?for calling|welcome to)\b", re.I)
 COMPANY_GREETING_WORDS = 6  # ... and of an inbound call, opening with a greeting and going on past it, is the company's
 
@@ -332,6 +341,10 @@ def _cue_score(text: str, direction: str) -> float:
     score += float(np.clip(PRONOUN_WEIGHT * lean, -PRONOUN_CAP, PRONOUN_CAP))
     if _CALLING_ABOUT.search(text):
         score += 1.5 if direction == OUTBOUND else -1.5
+    inbound, outbound = THANKS_FOR_CALLING_WEIGHT
+    score += (outbound if direction == OUTBOUND else inbound) * min(CUE_REPEATS, len(_THANKS_FOR_CALLING.findall(text)))
+    if direction == OUTBOUND:
+        score += ASKS_FOR_SOMEONE_WEIGHT * min(CUE_REPEATS, len(_ASKS_FOR_SOMEONE.findall(text)))
     if direction != OUTBOUND:
         score += ANSWERING_NAME_WEIGHT * min(CUE_REPEATS, len(_ANSWERING_NAME.findall(text)))
     return score
@@ -348,7 +361,8 @@ def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
         return None
     first = voiced[0]
     words = sum(len(s.text.split()) for s in voiced if s.voice == first.voice and s.start < first.start + 3.0)
-    if direction == OUTBOUND and _ANSWER.match(first.text) and words <= ANSWER_WORDS:
+    answer = _ANSWER.match(first.text) and words <= ANSWER_WORDS
+    if direction == OUTBOUND and answer and _cue_score(first.text, direction) < ANSWER_MAX_CUES:
         return first.voice, "answered the outbound call", -2 * ORDER_WEIGHT
     if direction == INBOUND and _COMPANY_GREETING.match(first.text) and words >= COMPANY_GREETING_WORDS:
         return first.voice, "answered the inbound call with a greeting", 1.5 * ORDER_WEIGHT
