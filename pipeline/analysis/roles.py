@@ -345,7 +345,7 @@ def _cue_score(text: str, direction: str) -> float:
     score += (outbound if direction == OUTBOUND else inbound) * min(CUE_REPEATS, len(_THANKS_FOR_CALLING.findall(text)))
     if direction == OUTBOUND:
         score += ASKS_FOR_SOMEONE_WEIGHT * min(CUE_REPEATS, len(_ASKS_FOR_SOMEONE.findall(text)))
-    if direction != OUTBOUND:
+    else:
         score += ANSWERING_NAME_WEIGHT * min(CUE_REPEATS, len(_ANSWERING_NAME.findall(text)))
     return score
 
