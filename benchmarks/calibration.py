@@ -24,9 +24,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from written_set import load
+
+from pipeline.run.evaluate import LABEL_OF_FLAG
 
 BANDS = 10
-FLAG_LABEL = {"threatening_outbound": "threat", "hostile_agent": "hostile", "abusive_caller": "abusive"}
 
 
 def pairs(works: list[Path], scripts: dict[str, dict]) -> tuple[list[tuple[dict, dict]], list[tuple[dict, dict]]]:
@@ -72,19 +74,14 @@ def main() -> None:
     p.add_argument("works", type=Path, nargs="+")
     p.add_argument("--scripts", type=Path, nargs="+", required=True)
     args = p.parse_args()
-    scripts = {}
-    for path in args.scripts:
-        for line in path.open():
-            if line.strip():
-                script = json.loads(line)
-                scripts[script["id"]] = script
+    scripts = {script["id"]: script for script in load(args.scripts)}
     lines, flags = pairs(args.works, scripts)
     for tone in ("threatening", "hostile"):
         show(f"line score for {tone}", [s["tone"]["scores"][tone] for s, _ in lines],
              [t["tone"] == tone for _, t in lines])
     top = [max(s["tone"]["scores"].items(), key=lambda kv: kv[1]) for s, _ in lines]
     show("line's top tone", [score for _, score in top], [tone == t["tone"] for (tone, _), (_, t) in zip(top, lines)])
-    for kind, label in FLAG_LABEL.items():
+    for kind, label in LABEL_OF_FLAG.items():
         raised = [(f, s) for f, s in flags if f["type"] == kind]
         show(f"{kind} flags", [f["score"] for f, _ in raised], [s["label"] == label for _, s in raised])
 

@@ -1,7 +1,7 @@
 """Make test recordings on the fly: tones, silence, noise, stereo, speech and broken files.
 
 Plain functions, no pytest fixtures: each writes into the path it is given and returns it.
-Speech comes from espeak-ng and is encoded with ffmpeg; nothing is read from outside the
+Speech comes from espeak-ng (or, for two people's voices, flite) and is encoded with ffmpeg; nothing is read from outside the
 repository and nothing is fetched. Audio helpers take and return float32 samples in -1..1.
 """
 
@@ -125,6 +125,15 @@ def speech_samples(text: str, voice: str = "en-us", rate: int = 160) -> np.ndarr
         ],
         stdin=_espeak_wav(text, voice, rate),
     )
+    return np.frombuffer(raw, dtype="<f4").copy()
+
+
+def flite_samples(text: str, voice: str = "awb") -> np.ndarray:
+    """``text`` in one of flite's voices (awb, rms, slt, kal16: recordings of four people, which a
+    speaker encoder tells apart as it tells people apart): float32 mono at 16 kHz."""
+    wav = _run(["flite", "-voice", voice, "-t", text, "-o", "/dev/stdout"])
+    raw = _run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"],
+               stdin=wav)
     return np.frombuffer(raw, dtype="<f4").copy()
 
 

@@ -6,15 +6,12 @@ channel over a word's span is the one that said it.
 
 from __future__ import annotations
 
-import io
 import shutil
-import subprocess
-import wave
 
 import numpy as np
 import pytest
-from scipy.signal import resample_poly
 
+import audio_factory as af
 from pipeline.analysis import diarize, roles
 from pipeline.asr import audio as audio_mod
 from pipeline.asr.transcribe import transcribe_tracks
@@ -197,14 +194,6 @@ def test_a_few_words_unlike_a_known_voice_are_set_apart_from_it():
     assert diarize.apart_from(same, agent) is same
 
 
-def _flite(text: str, voice: str) -> np.ndarray:
-    """``text`` in one of flite's voices (recordings of real people): float32 mono at 16 kHz."""
-    out = subprocess.run(["flite", "-voice", voice, "-t", text, "-o", "/dev/stdout"], capture_output=True, check=True)
-    with wave.open(io.BytesIO(out.stdout)) as w:
-        rate, pcm = w.getframerate(), w.readframes(w.getnframes())
-    return resample_poly(np.frombuffer(pcm, np.int16) / 32768.0, SAMPLE_RATE, rate).astype(np.float32)
-
-
 @pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (scripts/setup.sh --test installs it)")
 def test_a_caller_who_says_a_few_words_is_set_apart_from_a_known_agent(tmp_path):
     pause = np.zeros(SAMPLE_RATE // 2, np.float32)
@@ -214,13 +203,13 @@ def test_a_caller_who_says_a_few_words_is_set_apart_from_a_known_agent(tmp_path)
                     "and the bill went out a week later."),
             ("awb", "I will send you a copy of the reading by email this afternoon, and the payment plan "
                     "starts next month. Is there anything else I can help with?")]
-    mono = np.concatenate([part for voice, text in said for part in (_flite(text, voice), pause)])
+    mono = np.concatenate([part for voice, text in said for part in (af.flite_samples(text, voice), pause)])
     segments, _ = transcribe_tracks({0: mono}, {0: "unknown"}, TranscribeOptions(threads=1))
     words = [w for s in segments for w in s.words]
     assert diarize.diarize(mono, words).voices == 1  # the caller's 1 s is too little to seed a voice
     agents = tmp_path / "agents"
     agents.mkdir()
-    sample = _flite("This is a short recording of my voice for the quality team. I work on the billing "
+    sample = af.flite_samples("This is a short recording of my voice for the quality team. I work on the billing "
                     "desk most weekdays and I take calls about meter readings.", "awb")
     audio_mod.write_wav(agents / "Sam Okafor.wav", {0: sample}, SAMPLE_RATE)
     call = _call(segments, direction="inbound")
