@@ -138,3 +138,36 @@ def test_a_call_held_by_another_process_or_host_is_in_progress_not_failed(tmp_pa
     assert found["c1"].status == "in_progress" and "host-b" in found["c1"].error  # luigid says host-b runs it
     assert found["c2"].status == "failed" and "not processed" in found["c2"].error
     assert results.collect(out, calls[:1])[0].status == "failed"  # the lock is gone with its holder
+
+
+def test_a_call_between_stages_on_another_host_is_in_progress_not_this_runs_leftovers(luigid):
+    """luigid's word on calls of this output folder: a stage RUNNING anywhere, and a stage
+    PENDING that a worker of another run still wants (that host has finished the call's
+    conversion and not yet started its transcription), are in progress elsewhere; a stage
+    pending only for this run's own finished workers, or of another output folder, is not."""
+    from luigi.rpc import RemoteScheduler
+
+    from pipeline.run import elsewhere
+
+    host, port = luigid.split(":")
+    scheduler = RemoteScheduler(f"http://{luigid}/")
+    ours, theirs = "Worker(salt=1, workers=1, host=host-a, pid=1, run=aaa)", "Worker(salt=2, host=host-b, run=bbb)"
+
+    def stage(name: str, call_id: str, worker: str, status: str, out_dir: str = "/out") -> None:
+        scheduler.add_worker(worker, {})
+        scheduler.add_task(worker=worker, task_id=f"{name}_{call_id}_{out_dir}", status=status, family=name,
+                           params={"call_id": call_id, "out_dir": out_dir}, runnable=True)  # fmt: skip
+
+    stage("TranscribeCall", "between", theirs, "PENDING")  # host B: converted, next stage waiting
+    stage("TranscribeCall", "leftover", ours, "PENDING")  # this run's worker gave up on it
+    stage("AnalyzeCall", "other-folder", theirs, "PENDING", out_dir="/elsewhere")
+    stage("ConvertRecording", "now", theirs, "RUNNING")
+    found = elsewhere.running_on_scheduler(host, int(port), "/out", run_id="aaa")
+    assert found == {"between": "host-b", "now": "host-b"}
+
+
+def test_this_runs_luigi_workers_carry_its_token():
+    from pipeline.run import worker
+
+    made = worker._Factory("tok123").create_worker(scheduler=None, worker_processes=1)
+    assert "run=tok123" in made._id and "host=" in made._id

@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -220,6 +221,7 @@ def _plan(args: argparse.Namespace) -> tuple[Settings, RunSpec, list[CallInput],
     spec = RunSpec(
         inputs=list(args.inputs), out_dir=args.out, manifest=args.manifest or "", settings=settings.to_dict(),
         scheduler_host=host, scheduler_port=port, log_level=logging.getLevelName(log.getEffectiveLevel()),
+        run_id=uuid.uuid4().hex[:12],
     )  # fmt: skip
     return settings, spec, calls, problems
 
@@ -261,7 +263,7 @@ def execute(args: argparse.Namespace) -> tuple[int, list, dict]:
 def _running(spec: RunSpec, calls: list[CallInput]) -> dict[str, str]:
     """call_id -> where, for the calls without a result that another process or host is on now."""
     on_scheduler = (
-        elsewhere.running_on_scheduler(spec.scheduler_host, spec.scheduler_port, spec.out_dir)
+        elsewhere.running_on_scheduler(spec.scheduler_host, spec.scheduler_port, spec.out_dir, spec.run_id)
         if spec.scheduler_host else {}
     )  # fmt: skip
     return results.in_progress(spec.out_dir, calls, on_scheduler)

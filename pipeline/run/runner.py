@@ -42,6 +42,7 @@ class RunSpec:
     folder: str = ""  # the run's folder: calls.json, and the work queue with the local scheduler
     worker_name: str = "w1"
     log_level: str = "INFO"  # of the package logger in worker processes
+    run_id: str = ""  # this run's token, in its Luigi workers' ids (see ``elsewhere.py``)
 
 
 @dataclass

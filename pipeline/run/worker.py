@@ -52,7 +52,7 @@ def build(spec: RunSpec, calls: list[CallInput], pieces: Iterable[list[str]]) ->
         )  # fmt: skip
         # In object storage, one listing per call answers the scheduling's checks of its stages.
         storage.survey(spec.out_dir, [f"{layout.CALLS_DIR}/{c.call_id}" for c in mine])
-        ok = bool(luigi.build([target], worker_scheduler_factory=_Factory(), **kwargs).scheduling_succeeded) and ok
+        ok = bool(luigi.build([target], worker_scheduler_factory=_Factory(spec.run_id), **kwargs).scheduling_succeeded) and ok
         scheduled += len(mine)
         log.info("this worker has built %d of the batch's %d calls", scheduled, len(calls))
     return WorkerStats(
@@ -69,10 +69,15 @@ class _Worker(luigi.worker.Worker):
     scheduled (while its tasks run, other hosts finish stages too), and which takes the
     scheduler's word that a task's dependencies are done instead of asking storage again
     before each task (a request per stage that another host did); a stage that finds its input
-    missing fails with the file's name all the same."""
+    missing fails with the file's name all the same. Its id carries the run's token
+    (``run=...``), by which the run tells its own pending stages from another host's."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, run_id: str = "", **kwargs):
+        self._run_id = run_id
         super().__init__(check_unfulfilled_deps=False, **kwargs)
+
+    def _generate_worker_info(self):
+        return super()._generate_worker_info() + ([("run", self._run_id)] if self._run_id else [])
 
     def run(self) -> bool:
         storage.forget_survey()
@@ -80,8 +85,11 @@ class _Worker(luigi.worker.Worker):
 
 
 class _Factory(luigi.interface._WorkerSchedulerFactory):
+    def __init__(self, run_id: str = ""):
+        self.run_id = run_id
+
     def create_worker(self, scheduler, worker_processes, assistant=False):
-        return _Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
+        return _Worker(run_id=self.run_id, scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
 
 
 def build_all(spec: RunSpec, calls: list[CallInput]) -> WorkerStats:
