@@ -6,7 +6,7 @@ checks the import graph):
 
 - ``asr/``: decode and convert recordings (``audio``), transcribe them (``transcribe``, with
   faster-whisper or ``openai_engine``; ``ct2_to_openai`` converts the bundled weights);
-- ``analysis/``: tone (``tone`` over the ``minilm`` encoder), phrase ``rules``, ``prosody``,
+- ``analysis/``: tone (``tone`` over the sentence ``encoder``, run from its ONNX export), phrase ``rules``, ``prosody``,
   conversation ``metrics`` and ``flags``, put together per call by ``analyze``;
   ``train_tone`` retrains the tone head;
 - ``outputs/``: ``redact``, the CSV/VTT ``writers`` and the HTML ``report``;

@@ -19,6 +19,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Models made at first use (the encoder's ONNX export) go to one cache for the whole test run,
+# never to the user's; tests that need a private one use ``cache_env``.
+os.environ.setdefault("CALLQA_CACHE", str(ROOT / ".cache" / "callqa-tests"))
 sys.path.insert(0, str(ROOT))  # tasks.py lives at the top of the repo
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # audio_factory
 

