@@ -144,6 +144,17 @@ def test_same_voicemail_words_from_the_customer_inbound_are_abusive_caller(rules
     assert only(found, schema.ABUSIVE_CALLER).evidence[0].segment_id == 2
 
 
+def test_customer_threat_in_an_outbound_call_is_abusive_too(rules):
+    """The agent rang the customer up, and the customer threatens the agent: the agent's safety
+    is at stake whoever placed the call. An unknown speaker there is still the agent side."""
+    segs = call(["I know where you live and I will hurt you."], speaker="customer", channel=1)
+    flag = only(run(segs, "outbound", rules), schema.ABUSIVE_CALLER)
+    assert flag.reason.startswith("Customer threatened personal harm") and flag.reason.endswith(
+        "against the agent in an outbound call")
+    assert [f.type for f in run(call(["I know where you live and I will hurt you."], speaker="unknown"), "outbound",
+                                rules)] == [schema.THREATENING_OUTBOUND]  # fmt: skip
+
+
 def test_unknown_speaker_in_an_inbound_call_counts_as_the_caller(rules):
     segs = call(["I know where you live and I will hurt you."], speaker="unknown")
     flag = only(run(segs, "inbound", rules), schema.ABUSIVE_CALLER)

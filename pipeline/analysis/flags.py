@@ -12,6 +12,9 @@ Who counts as whom: the flag for threats against customers (``threatening_outbou
 agent segments in outbound or unknown-direction calls. A segment with an unknown speaker (mono
 recording, no role in the manifest) in such a call counts as the agent side: a voicemail left by
 the company is an agent speaking. In an inbound call an unknown speaker counts as the caller.
+The flag for threats against agents (``abusive_caller``) looks at customer segments in calls of
+any direction: a customer the agent rang up who threatens the agent is as much a danger to
+the agent as one who rang in.
 Prosody (raised voice, shouting) can raise the severity of ``hostile_agent`` but never flags
 anything on its own.
 
@@ -207,8 +210,8 @@ def _threat_type(segs: list[schema.Segment]) -> str | None:
     return None
 
 
-def _who(speaker: str, side: str) -> str:
-    who = _WHO.get(speaker, "Speaker")
+def _who(speaker: str, side: str, direction: str = schema.UNKNOWN) -> str:
+    who = "Customer" if speaker == schema.CUSTOMER and direction == schema.OUTBOUND else _WHO.get(speaker, "Speaker")
     return (
         f"{who} (counted as the {'caller' if side == schema.CUSTOMER else 'agent'})"
         if speaker == schema.UNKNOWN
@@ -247,7 +250,7 @@ def _threat_flag(kind: str, segs: list[schema.Segment], direction: str, options:
         speaker=segs[shown].speaker,
         fired_by=sources.pop() if len(sources) == 1 else "both",
         threat_type=threat_type,
-        reason=f"{_who(segs[shown].speaker, side)} {what}{target} {_IN_CALL[direction]}{_unsure(segs)}",
+        reason=f"{_who(segs[shown].speaker, side, direction)} {what}{target} {_IN_CALL[direction]}{_unsure(segs)}",
         evidence=evidence,
     )
 
@@ -293,7 +296,7 @@ def detect_flags(segments: list[schema.Segment], direction: str, options: FlagOp
         if seg.threat_score >= options.threat_threshold:
             if side == schema.AGENT and direction != schema.INBOUND:
                 threats[schema.THREATENING_OUTBOUND].append(seg)
-            elif side == schema.CUSTOMER and direction != schema.OUTBOUND:
+            elif side == schema.CUSTOMER:
                 threats[schema.ABUSIVE_CALLER].append(seg)
         if side == schema.AGENT and _hostile(seg, options):
             hostile.append(seg)
