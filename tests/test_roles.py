@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from pipeline.analysis import roles
 from pipeline.schema import AudioInfo, CallTranscript, Prosody, Segment, Track
 
@@ -85,3 +87,19 @@ def test_one_voice_of_an_inbound_call_stays_unknown_even_when_its_words_sound_li
         seg.text = text
     roles.decide_roles(call, measured)
     assert {s.speaker for s in call.segments} == {"unknown"}
+
+
+def test_only_the_closest_known_agents_are_heard_as_the_call_records_them():
+    from types import SimpleNamespace
+
+    from pipeline.analysis import roles
+
+    def unit(*v):
+        v = np.array(v, dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    found = SimpleNamespace(centroids=np.stack([unit(1, 0, 0), unit(0, 1, 0)]))  # two voices on the track
+    known = {name: roles.KnownVoice(sample=np.zeros(10, np.float32), print=unit(*p))
+             for name, p in {"far": (0, 0, 1), "near_first": (0.9, 0.1, 0.2), "near_second": (0.1, 0.8, 0.3)}.items()}  # fmt: skip
+    assert roles._likeliest(found, known) == ["near_first", "near_second"]
+    assert roles._likeliest(found, dict(list(known.items())[:2])) == ["far", "near_first"]  # few: all, in order
