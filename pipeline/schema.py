@@ -97,8 +97,8 @@ class ToneScores:
 class RuleHit:
     rule: str  # rule name from the YAML file
     category: str  # e.g. legal_threat
-    effect: str  # "raise" or "lower"
-    weight: float  # how much it moves the threat score
+    effect: str  # "raise" or "lower" (the threat score), or "hostile" (a hostile agent's words)
+    weight: float  # how much it moves the threat score (or the hostile score)
     text: str  # the exact words that matched
     start: float  # seconds
     end: float  # seconds

@@ -170,11 +170,30 @@ def loud(seg, shouting):
 
 
 def test_hostile_shouting_agent_is_a_medium_hostile_agent_flag(rules):
-    segs = [loud(make_segment("What is wrong with you people, are you even listening?", hostile=0.8), True)]
+    segs = [loud(make_segment("Why would I do that for you, again and again?", hostile=0.8), True)]
     flag = only(run(segs, "inbound", rules), schema.HOSTILE_AGENT)
     assert flag.severity == "medium" and flag.fired_by == "model"
     assert flag.reason == "Agent was hostile (p=0.80), shouting, in an inbound call"
     assert segs[0].flagged
+
+
+def test_rude_words_flag_a_hostile_agent_the_classifier_missed(rules):
+    """A hostile rule (``effect: hostile``) flags alone at weight 0.6 or more, quoting the
+    words; a weaker one needs the classifier's support; neither touches the threat score."""
+    segs = [make_segment("Okay so that's not my problem. You bought it, you figure it out.", hostile=0.15)]
+    flag = only(run(segs, "outbound", rules), schema.HOSTILE_AGENT)
+    assert flag.fired_by == "rule" and flag.severity == "low"
+    assert flag.reason == "Agent was hostile (not my problem) in an outbound call"
+    assert flag.evidence[0].text == "not my problem" and flag.evidence[0].rules == ["rude_brush_off"]
+    assert flag.score == pytest.approx(1 - 0.85 * 0.3) and segs[0].threat_score < 0.05
+    mild = "Like I said, the modem is the white box with the lights on it."
+    assert run([make_segment(mild, hostile=0.1)], "inbound", rules) == []  # 0.4 alone
+    flag = only(run([make_segment(mild, hostile=0.5)], "inbound", rules), schema.HOSTILE_AGENT)
+    assert flag.fired_by == "both" and flag.score == pytest.approx(1 - 0.5 * 0.6)
+    # Not the customer's words, and not the kind uses of the same words.
+    assert run([make_segment("That is not my problem, you sort it out.", "customer")], "inbound", rules) == []
+    for kind in ("Whatever works for you is fine with me.", "Sorry, I am such an idiot, I typed it backwards."):
+        assert run([make_segment(kind)], "outbound", rules) == [], kind
 
 
 def test_hostile_agent_without_shouting_is_low(rules):

@@ -539,7 +539,7 @@ def test_evaluate_reviews_gives_the_precision_of_the_export_counted_by_hand(out,
     assert "stale decisions not counted: 1" in printed and "reviewed flags 4 of 4" in printed
     result = precision.evaluate(boards.load(CallIndex(out), ReviewStore.in_folder(out)))
     assert result.overall.precision == pytest.approx(2 / 4)
-    assert result.by_fired_by["model"].dismissed == 1  # the hostile agent flag: the model alone
+    assert result.by_fired_by["both"].dismissed == 2  # b_threat (model and rules), the hostile agent (and rude words)
     assert result.by_rule["legal_action_against_you"].dismissed == 1  # b_threat's rules
     assert result.dismiss_reasons == {"not_a_threat": 1, "asr_error": 1}
     assert result.by_band["0.9-1.0"].dismissed == 2

@@ -266,7 +266,8 @@ def test_missing_file_says_so(tmp_path):
     "fields, message",
     [
         ({"phrase": ["x"]}, r"rule 'r' \(#1\): unknown key 'phrase'; allowed keys: name,"),
-        ({"effect": "boost"}, "effect must be raise or lower, not 'boost'"),
+        ({"effect": "boost"}, "effect must be raise, lower or hostile, not 'boost'"),
+        ({"effect": "hostile", "threat_type": "legal"}, "a hostile rule marks rudeness, not a threat"),
         ({"weight": 1.5}, "weight must be a number from 0 to 1, not 1.5"),
         ({"speaker": "boss"}, "speaker must be agent, customer or any"),
         ({"threat_type": "spooky"}, "threat_type must be null or one of legal"),

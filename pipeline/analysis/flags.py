@@ -15,8 +15,10 @@ the company is an agent speaking. In an inbound call an unknown speaker counts a
 The flag for threats against agents (``abusive_caller``) looks at customer segments in calls of
 any direction: a customer the agent rang up who threatens the agent is as much a danger to
 the agent as one who rang in.
-Prosody (raised voice, shouting) can raise the severity of ``hostile_agent`` but never flags
-anything on its own.
+A segment's hostile score joins the classifier's hostile probability and the strongest
+``hostile`` rule (rude words: "not my problem", "are you deaf") the same way, with no lowering;
+``hostile_agent`` fires at ``hostile_threshold``. Prosody (raised voice, shouting) can raise the
+severity of ``hostile_agent`` but never flags anything on its own.
 
 Severity of a threat flag: critical when its best score reaches ``critical_threshold`` or when
 the model and the rules would each have flagged one of its segments alone; high otherwise.
@@ -255,29 +257,59 @@ def _threat_flag(kind: str, segs: list[schema.Segment], direction: str, options:
     )
 
 
+def hostile_score(seg: schema.Segment, options: FlagOptions) -> float:
+    """The classifier's hostile probability (kept under the threshold for short segments) and
+    the strongest ``hostile`` rule, joined by noisy-OR."""
+    model = _model_prob(seg, "hostile", options, options.hostile_threshold)
+    rules = max((h.weight for h in seg.rule_hits if h.effect == "hostile"), default=0.0)
+    return 1.0 - (1.0 - model) * (1.0 - rules)
+
+
 def _hostile(seg: schema.Segment, options: FlagOptions) -> bool:
-    return _model_prob(seg, "hostile", options, options.hostile_threshold) >= options.hostile_threshold
+    return hostile_score(seg, options) >= options.hostile_threshold
+
+
+def _hostile_evidence(seg: schema.Segment, options: FlagOptions) -> schema.Evidence:
+    """Like a threat's: the rude words when a rule took part, else the segment's text."""
+    threshold = options.hostile_threshold
+    model = _model_prob(seg, "hostile", options, threshold)
+    hits = sorted((h for h in seg.rule_hits if h.effect == "hostile"), key=lambda h: -h.weight)
+    rule = hits[0].weight if hits else 0.0
+    alone = (model >= threshold, rule >= threshold)
+    fired_by = "model" if not hits or alone == (True, False) else "rule" if alone == (False, True) else "both"
+    ev = _evidence(seg, fired_by, _raw_prob(seg, "hostile"), hostile_score(seg, options))
+    ev.rules = [h.rule for h in hits]
+    if hits and fired_by != "model":
+        spans = sorted({(h.start, h.end, h.text) for h in hits})
+        ev.text = " ... ".join(dict.fromkeys(t for _, _, t in spans))
+        ev.start, ev.end = float(spans[0][0]), float(max(e for _, e, _ in spans))
+    return ev
 
 
 def _hostile_flag(segs: list[schema.Segment], direction: str, options: FlagOptions) -> schema.Flag:
-    """Hostile tone is the cause; a raised voice or shouting only raises the severity."""
-    evidence = [
-        _evidence(s, "model", _raw_prob(s, "hostile"), _model_prob(s, "hostile", options, options.hostile_threshold))
-        for s in segs
-    ]
+    """Hostile tone or rude words are the cause; a raised voice or shouting only raises the severity."""
+    evidence = [_hostile_evidence(s, options) for s in segs]
     i = max(range(len(evidence)), key=lambda k: evidence[k].score)
     shouting = any(s.prosody is not None and s.prosody.shouting for s in segs)
     raised = any(s.prosody is not None and s.prosody.raised_voice for s in segs)
     manner = ", shouting," if shouting else ", with a raised voice," if raised else ""
+    ruled = [k for k, e in enumerate(evidence) if e.fired_by != "model"]
+    if ruled:
+        k = max(ruled, key=lambda k: evidence[k].score)
+        text = evidence[k].text
+        quote = text if len(text) <= MAX_REASON_QUOTE else text[: MAX_REASON_QUOTE - 3] + "..."
+        what = f"was hostile ({quote})"
+    else:
+        what = f"was hostile (p={evidence[i].model_score:.2f})"
+    sources = {e.fired_by for e in evidence}
     return schema.Flag(
         type=schema.HOSTILE_AGENT,
         severity="medium" if shouting else "low",
         score=evidence[i].score,
         direction=direction,
         speaker=segs[i].speaker,
-        fired_by="model",
-        reason=f"{_who(segs[i].speaker, schema.AGENT)} was hostile (p={evidence[i].model_score:.2f}){manner} "
-        f"{_IN_CALL[direction]}{_unsure(segs)}",
+        fired_by=sources.pop() if len(sources) == 1 else "both",
+        reason=f"{_who(segs[i].speaker, schema.AGENT)} {what}{manner} {_IN_CALL[direction]}{_unsure(segs)}",
         evidence=evidence,
     )
 

@@ -18,7 +18,7 @@ from pipeline import schema
 from pipeline.analysis.rules import Part, Phrase, Rule, RulesError, RuleSet, Window, normalize
 from pipeline.config import DEFAULT_RULES
 
-EFFECTS = ("raise", "lower")
+EFFECTS = ("raise", "lower", "hostile")
 SPEAKERS = ("agent", "customer", "any")
 SIDES = ("before", "after", "either")
 RULE_KEYS = {
@@ -26,7 +26,7 @@ RULE_KEYS = {
     "description": "one line for reviewers",
     "category": "a group name, e.g. legal_threat",
     "threat_type": f"one of {', '.join(schema.THREAT_TYPES)}, or null",
-    "effect": "raise or lower",
+    "effect": "raise or lower (the threat score), or hostile (evidence of a hostile agent)",
     "weight": "a number from 0 to 1",
     "speaker": "agent, customer or any",
     "part": "any, 'first 30s', 'last 60s', 'first 10%' or 'last 25%'",
@@ -93,7 +93,7 @@ def _parse_rule(raw: Any, sets: dict, where: str) -> Rule:
             raise RulesError(f"{where}: missing {key!r}; add {key}: {RULE_KEYS[key]}")
     effect, speaker = raw["effect"], raw.get("speaker", "any")
     if effect not in EFFECTS:
-        raise RulesError(f"{where}: effect must be raise or lower, not {effect!r}")
+        raise RulesError(f"{where}: effect must be raise, lower or hostile, not {effect!r}")
     if speaker not in SPEAKERS:
         raise RulesError(f"{where}: speaker must be agent, customer or any, not {speaker!r}")
     weight = raw["weight"]
@@ -102,6 +102,8 @@ def _parse_rule(raw: Any, sets: dict, where: str) -> Rule:
     threat_type = raw.get("threat_type")
     if threat_type is not None and threat_type not in schema.THREAT_TYPES:
         raise RulesError(f"{where}: threat_type must be null or {RULE_KEYS['threat_type']}, not {threat_type!r}")
+    if effect == "hostile" and threat_type is not None:
+        raise RulesError(f"{where}: a hostile rule marks rudeness, not a threat: threat_type must be null")
     if not isinstance(raw["category"], str) or not raw["category"].strip():
         raise RulesError(f"{where}: category must be a word such as legal_threat, not {raw['category']!r}")
     if not isinstance(raw["name"], str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", raw["name"]):

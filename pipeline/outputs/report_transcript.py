@@ -65,8 +65,8 @@ def _marks(call: CallTranscript) -> dict[int, list[_Mark]]:
             marks.setdefault(ev.segment_id, []).append(mark)
     for seg in call.segments:
         for hit in seg.rule_hits:
-            if hit.effect == "raise":
-                why = f"rule {hit.rule} ({hit.category}, +{hit.weight:g})"
+            if hit.effect in ("raise", "hostile"):
+                why = f"rule {hit.rule} ({hit.category}, {hit.effect} +{hit.weight:g})"
                 marks.setdefault(seg.id, []).append(_Mark(hit.start, hit.end, why, "rule", hit.text))
     return marks
 
