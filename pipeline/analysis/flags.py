@@ -192,10 +192,20 @@ def _threat_evidence(seg: schema.Segment, options: FlagOptions) -> schema.Eviden
     """The segment's evidence: the matched words when a rule took part, else its text."""
     fired_by = _fired_by(seg, options)
     ev = _evidence(seg, fired_by, _raw_prob(seg, "threatening"), seg.threat_score)
-    raises = sorted((h for h in seg.rule_hits if h.effect == "raise"), key=lambda h: -h.weight)
-    ev.rules = [h.rule for h in raises]
-    if raises and fired_by != "model":
-        spans = sorted({(h.start, h.end, h.text) for h in raises})
+    return _with_words(ev, [h for h in seg.rule_hits if h.effect == "raise"])
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= MAX_REASON_QUOTE else text[: MAX_REASON_QUOTE - 3] + "..."
+
+
+def _with_words(ev: schema.Evidence, hits: list[schema.RuleHit]) -> schema.Evidence:
+    """``ev`` naming the rules that took part, strongest first, and quoting their matched
+    words (their span for start and end) unless the model fired alone."""
+    hits = sorted(hits, key=lambda h: -h.weight)
+    ev.rules = [h.rule for h in hits]
+    if hits and ev.fired_by != "model":
+        spans = sorted({(h.start, h.end, h.text) for h in hits})
         ev.text = " ... ".join(dict.fromkeys(t for _, _, t in spans))
         ev.start, ev.end = float(spans[0][0]), float(max(e for _, e, _ in spans))
     return ev
@@ -235,9 +245,7 @@ def _threat_flag(kind: str, segs: list[schema.Segment], direction: str, options:
     ruled = [k for k, e in enumerate(evidence) if e.fired_by != "model"]
     shown = max(ruled or range(len(evidence)), key=lambda k: evidence[k].score)
     if ruled:
-        text = evidence[shown].text
-        quote = text if len(text) <= MAX_REASON_QUOTE else text[: MAX_REASON_QUOTE - 3] + "..."
-        what = f"{_THREAT_VERBS.get(threat_type, _THREAT_VERBS[None])} ({quote})"
+        what = f"{_THREAT_VERBS.get(threat_type, _THREAT_VERBS[None])} ({_quote(evidence[shown].text)})"
     else:
         what = f"was classified as threatening (p={top.model_score:.2f})"
     side = schema.CUSTOMER if kind == schema.ABUSIVE_CALLER else schema.AGENT
@@ -273,17 +281,11 @@ def _hostile_evidence(seg: schema.Segment, options: FlagOptions) -> schema.Evide
     """Like a threat's: the rude words when a rule took part, else the segment's text."""
     threshold = options.hostile_threshold
     model = _model_prob(seg, "hostile", options, threshold)
-    hits = sorted((h for h in seg.rule_hits if h.effect == "hostile"), key=lambda h: -h.weight)
-    rule = hits[0].weight if hits else 0.0
+    hits = [h for h in seg.rule_hits if h.effect == "hostile"]
+    rule = max((h.weight for h in hits), default=0.0)
     alone = (model >= threshold, rule >= threshold)
     fired_by = "model" if not hits or alone == (True, False) else "rule" if alone == (False, True) else "both"
-    ev = _evidence(seg, fired_by, _raw_prob(seg, "hostile"), hostile_score(seg, options))
-    ev.rules = [h.rule for h in hits]
-    if hits and fired_by != "model":
-        spans = sorted({(h.start, h.end, h.text) for h in hits})
-        ev.text = " ... ".join(dict.fromkeys(t for _, _, t in spans))
-        ev.start, ev.end = float(spans[0][0]), float(max(e for _, e, _ in spans))
-    return ev
+    return _with_words(_evidence(seg, fired_by, _raw_prob(seg, "hostile"), hostile_score(seg, options)), hits)
 
 
 def _hostile_flag(segs: list[schema.Segment], direction: str, options: FlagOptions) -> schema.Flag:
@@ -295,10 +297,7 @@ def _hostile_flag(segs: list[schema.Segment], direction: str, options: FlagOptio
     manner = ", shouting," if shouting else ", with a raised voice," if raised else ""
     ruled = [k for k, e in enumerate(evidence) if e.fired_by != "model"]
     if ruled:
-        k = max(ruled, key=lambda k: evidence[k].score)
-        text = evidence[k].text
-        quote = text if len(text) <= MAX_REASON_QUOTE else text[: MAX_REASON_QUOTE - 3] + "..."
-        what = f"was hostile ({quote})"
+        what = f"was hostile ({_quote(max((evidence[k] for k in ruled), key=lambda e: e.score).text)})"
     else:
         what = f"was hostile (p={evidence[i].model_score:.2f})"
     sources = {e.fired_by for e in evidence}
