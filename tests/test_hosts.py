@@ -144,7 +144,8 @@ def test_a_call_between_stages_on_another_host_is_in_progress_not_this_runs_left
     """luigid's word on calls of this output folder: a stage RUNNING anywhere, and a stage
     PENDING that a worker of another run still wants (that host has finished the call's
     conversion and not yet started its transcription), are in progress elsewhere; a stage
-    pending only for this run's own finished workers, or of another output folder, is not."""
+    pending only for this run's own finished workers, or after a failed one, or of another
+    output folder, is not."""
     from luigi.rpc import RemoteScheduler
 
     from pipeline.run import elsewhere
@@ -153,15 +154,18 @@ def test_a_call_between_stages_on_another_host_is_in_progress_not_this_runs_left
     scheduler = RemoteScheduler(f"http://{luigid}/")
     ours, theirs = "Worker(salt=1, workers=1, host=host-a, pid=1, run=aaa)", "Worker(salt=2, host=host-b, run=bbb)"
 
-    def stage(name: str, call_id: str, worker: str, status: str, out_dir: str = "/out") -> None:
+    def stage(name: str, call_id: str, worker: str, status: str, out_dir: str = "/out", after: str = "") -> None:
         scheduler.add_worker(worker, {})
         scheduler.add_task(worker=worker, task_id=f"{name}_{call_id}_{out_dir}", status=status, family=name,
-                           params={"call_id": call_id, "out_dir": out_dir}, runnable=True)  # fmt: skip
+                           params={"call_id": call_id, "out_dir": out_dir}, runnable=True,
+                           deps=[f"{after}_{call_id}_{out_dir}"] if after else None)  # fmt: skip
 
     stage("TranscribeCall", "between", theirs, "PENDING")  # host B: converted, next stage waiting
     stage("TranscribeCall", "leftover", ours, "PENDING")  # this run's worker gave up on it
     stage("AnalyzeCall", "other-folder", theirs, "PENDING", out_dir="/elsewhere")
     stage("ConvertRecording", "now", theirs, "RUNNING")
+    stage("ConvertRecording", "broken", theirs, "FAILED")  # its failure is recorded; nothing more will come
+    stage("TranscribeCall", "broken", theirs, "PENDING", after="ConvertRecording")
     found = elsewhere.running_on_scheduler(host, int(port), "/out", run_id="aaa")
     assert found == {"between": "host-b", "now": "host-b"}
 

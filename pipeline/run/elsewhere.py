@@ -6,7 +6,8 @@ Two sources, both asked only about calls that have neither a transcript nor a re
   another host, where the shared file system carries ``flock``);
 - with a central scheduler, ``luigid`` itself, about the call stages of this output folder:
   a RUNNING stage, with the host of the worker that runs it (``worker_running`` holds
-  ``host=...``), and a PENDING stage that a worker of another run still wants. The second
+  ``host=...``), and a PENDING stage that a worker of another run still wants (unless a stage
+  before it failed: then the call's failure is the answer). The second
   covers a call between two stages on another host: its first stage is done, the next not
   yet started, and no lock is held. This run's own workers carry ``run=RUN_ID`` in their ids
   (``worker.py``), so that what they left pending is not mistaken for another host's.
@@ -33,6 +34,9 @@ def running_on_scheduler(host: str, port: int, out_dir: str, run_id: str = "") -
     try:
         running = scheduler.task_list("RUNNING", "", limit=False)
         pending = scheduler.task_list("PENDING", "", limit=False)
+        for blocked in ("UPSTREAM_FAILED", "UPSTREAM_DISABLED"):  # waiting on nothing that will come
+            for task_id in scheduler.task_list("PENDING", blocked, limit=False) or {}:
+                (pending or {}).pop(task_id, None)
     except Exception as e:  # an unreachable scheduler must not turn a finished run into a failure
         log.warning("could not ask the scheduler at %s:%s which calls are running: %s", host, port, e)
         return {}
