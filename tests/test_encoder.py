@@ -70,3 +70,11 @@ def test_batches_hold_texts_of_like_length_and_little_padding():
     assert [[lengths[i] for i in b] for b in found] == [[5, 5, 6], [6, 7], [39, 40, 41], [100, 120]]
     assert [len(b) for b in encoder.batches(lengths, batch_size=3, padding=0.0, slack=0)] == [2, 2, 1, 1, 1, 1, 1, 1]
     assert encoder.batches([], 8) == []
+
+
+def test_a_damaged_cached_export_is_made_again(cache_env):
+    damaged = encoder.ensure_onnx(adapter=_adapter(4))
+    damaged.write_bytes(b"not an onnx model")
+    features = encoder.OnnxEncoder(adapter=_adapter(4)).embed(TEXTS[:2])
+    assert damaged.stat().st_size > 10_000_000
+    assert np.abs(features - encoder.Encoder(adapter=_adapter(4)).embed(TEXTS[:2])).max() < 1e-5

@@ -217,8 +217,14 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            str(ensure_onnx(path, adapter, adapter_scale)), options, providers=["CPUExecutionProvider"])
+        exported = ensure_onnx(path, adapter, adapter_scale)
+        try:
+            self.session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # a damaged file in the cache (onnxruntime raises its own errors)
+            log.warning("cached ONNX encoder %s is unreadable (%s); exporting it again", exported, e)
+            exported.unlink(missing_ok=True)
+            exported = ensure_onnx(path, adapter, adapter_scale)
+            self.session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """(len(texts), POOLS * hidden) float32: [mean, max] pooled, each L2-normalised."""
