@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,21 @@ def cache_dir() -> Path:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "callqa"
     )
     return Path(base)
+
+
+FINGERPRINT_CHUNKS = 8  # evenly spaced pieces of a model file hashed for its cache key ...
+FINGERPRINT_CHUNK_BYTES = 1 << 20  # ... of this many bytes each
+
+
+def file_pieces(path: Path) -> Iterator[bytes]:
+    """Evenly spaced pieces of a large file (weights), for a cache key of what is made from it
+    at first use (``cache_dir``): cheap on hundreds of MB, and a changed file changes them."""
+    size = Path(path).stat().st_size
+    last = max(size - FINGERPRINT_CHUNK_BYTES, 0)
+    with open(path, "rb") as fh:
+        for offset in sorted({last * i // (FINGERPRINT_CHUNKS - 1) for i in range(FINGERPRINT_CHUNKS)}):
+            fh.seek(offset)
+            yield fh.read(FINGERPRINT_CHUNK_BYTES)
 
 
 @dataclass(frozen=True)

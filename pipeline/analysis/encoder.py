@@ -180,22 +180,14 @@ def ensure_onnx(model_dir: str | Path | None = None, adapter: Adapter | None = N
     return out_path
 
 
-_MODEL_DIGESTS: dict[tuple[str, int, float], str] = {}  # (weights file, size, mtime) -> digest
-
-
 def _fingerprint(model_dir: Path, adapter: Adapter, adapter_scale: float) -> str:
-    """A short content key: the model's weights and config, the adapter, the export version."""
+    """A short content key: the model's weights (``config.file_pieces``) and config, the
+    adapter, the export version."""
     weights = model_dir / "model.safetensors"
-    stat = weights.stat()
-    key = (str(weights), stat.st_size, stat.st_mtime)
-    if key not in _MODEL_DIGESTS:
-        whole = hashlib.blake2b()
-        with open(weights, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                whole.update(block)
-        _MODEL_DIGESTS[key] = whole.hexdigest()
     digest = hashlib.blake2b(digest_size=10)
-    digest.update(f"v{EXPORT_VERSION}:{_MODEL_DIGESTS[key]}:{adapter_scale!r}:".encode())
+    digest.update(f"v{EXPORT_VERSION}:{weights.stat().st_size}:{adapter_scale!r}:".encode())
+    for piece in config.file_pieces(weights):
+        digest.update(piece)
     digest.update((model_dir / "config.json").read_bytes())
     for name in sorted(adapter):
         a, b = adapter[name]

@@ -253,8 +253,7 @@ def _voices(call: CallTranscript, segments: list, found: diarize.Diarization, kn
         return [_one_voice(found, known)]
     logit = np.zeros(found.voices)
     why: list[list[str]] = [[] for _ in ids]
-    names = list(known)
-    similarity = found.centroids @ np.stack([known[n] for n in names]).T if names else np.zeros((found.voices, 0))
+    names, similarity = _similarity(found, known)
     matched = _known_match(similarity)
     if matched is not None:
         k, j, lead = matched
@@ -297,10 +296,15 @@ def _one_voice(found: diarize.Diarization, known: dict[str, np.ndarray]) -> Voic
     ``decide_roles`` makes such a voice the agent."""
     voice = Voice(id="S1", speaker=UNKNOWN, speech_s=found.speech_s[0], confidence=1.0, role_source=ONE_VOICE)
     if known:
-        similarity = found.centroids[0] @ np.stack(list(known.values())).T
-        voice.agent_similarity = round(float(similarity.max()), 3)
+        voice.agent_similarity = round(float(_similarity(found, known)[1].max()), 3)
         voice.agent = _one_known(found, known)
     return voice
+
+
+def _similarity(found: diarize.Diarization, known: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """The known agents' names and the cosine of each voice of the track to each (voices x agents)."""
+    names = list(known)
+    return names, found.centroids @ np.stack([known[n] for n in names]).T if names else np.zeros((found.voices, 0))
 
 
 def _one_known(found: diarize.Diarization, known: dict[str, np.ndarray]) -> str:
@@ -308,8 +312,8 @@ def _one_known(found: diarize.Diarization, known: dict[str, np.ndarray]) -> str:
     KNOWN_VOICE_MATCH, and closer to that agent than to any other by KNOWN_VOICE_LEAD), or ""."""
     if found.voices != 1 or not known:
         return ""
-    names = list(known)
-    similarity = found.centroids[0] @ np.stack([known[n] for n in names]).T
+    names, similarity = _similarity(found, known)
+    similarity = similarity[0]
     j = int(np.argmax(similarity))
     runner_up = max(np.delete(similarity, j), default=-1.0)
     if similarity[j] >= KNOWN_VOICE_MATCH and similarity[j] - runner_up >= KNOWN_VOICE_LEAD:
@@ -407,9 +411,8 @@ def _likeliest(found: diarize.Diarization, candidates: dict[str, KnownVoice]) ->
     among the closest few even where band and noise keep every clean print too far to match."""
     if len(candidates) <= KNOWN_CANDIDATES:
         return list(candidates)
-    names = list(candidates)
-    closest = (found.centroids @ np.stack([candidates[n].print for n in names]).T).max(axis=0)
-    return [names[j] for j in np.argsort(-closest, kind="stable")[:KNOWN_CANDIDATES]]
+    names, similarity = _similarity(found, {name: voice.print for name, voice in candidates.items()})
+    return [names[j] for j in np.argsort(-similarity.max(axis=0), kind="stable")[:KNOWN_CANDIDATES]]
 
 
 def _heard_in(known: KnownVoice, recorded: diarize.Recording) -> np.ndarray:

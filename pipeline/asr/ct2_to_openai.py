@@ -36,8 +36,6 @@ log = logging.getLogger("pipeline")
 BINARY_VERSION = 6  # the model.bin layout read here (ctranslate2 CURRENT_BINARY_VERSION)
 CONVERTER_VERSION = 1  # bump when the checkpoint written here changes; old caches are ignored
 CACHE_SUBDIR = "openai-whisper"  # under config.cache_dir()
-FINGERPRINT_CHUNKS = 8  # evenly spaced pieces of model.bin hashed for the cache key
-FINGERPRINT_CHUNK_BYTES = 1 << 20  # bytes per piece
 
 # CTranslate2 DataType ids (include/ctranslate2/types.h) -> numpy dtype; bf16 read as uint16.
 _DTYPES = {
@@ -380,12 +378,8 @@ def _fingerprint(ct2_dir: Path) -> str:
     size = model_bin.stat().st_size
     digest = hashlib.blake2b(digest_size=10)
     digest.update(f"v{CONVERTER_VERSION}:{size}:".encode())
-    last = max(size - FINGERPRINT_CHUNK_BYTES, 0)
-    offsets = sorted({last * i // (FINGERPRINT_CHUNKS - 1) for i in range(FINGERPRINT_CHUNKS)})
-    with open(model_bin, "rb") as fh:
-        for offset in offsets:
-            fh.seek(offset)
-            digest.update(fh.read(FINGERPRINT_CHUNK_BYTES))
+    for piece in config.file_pieces(model_bin):
+        digest.update(piece)
     config_json = ct2_dir / "config.json"
     if config_json.is_file():
         digest.update(config_json.read_bytes())
