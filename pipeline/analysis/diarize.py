@@ -7,8 +7,8 @@ a track into voices, offline and on CPU:
    end at a pause or at ``UNIT_S`` seconds, so a unit rarely holds two voices; a Whisper
    segment often holds the end of one turn and the start of the next.
 2. **Voiceprints.** Each unit's audio goes through resemblyzer's voice encoder (a three-layer
-   LSTM whose weights ship in its wheel): one 256-dimensional embedding per unit, from
-   exactly the unit's frames (packed sequences, no padding).
+   LSTM whose weights ship in its wheel, run from its ONNX export: ``pipeline.analysis.voice``):
+   one 256-dimensional embedding per unit, from exactly the unit's frames.
 3. **Voices.** The longer units are clustered (agglomerative, Ward) into a given number of
    voices or, by default, into as many as ``_distinct`` accepts: groups whose voiceprints lie
    clearly apart, or somewhat apart and taking turns as two parties do; a "voice" with too
@@ -91,28 +91,17 @@ class Diarization:
     unit_prints: np.ndarray = field(default_factory=lambda: np.zeros((0, 256), np.float32))  # ... and their voiceprints
 
 
-@functools.lru_cache(maxsize=1)
-def encoder():
-    """resemblyzer's voice encoder, loaded once per process (weights in the installed wheel)."""
+@functools.lru_cache(maxsize=2)
+def encoder(threads: int = 1):
+    """The voice encoder (``voice.VoiceEncoder``), loaded once per process and thread count."""
     import time
 
-    import torch
-
-    try:
-        from resemblyzer import VoiceEncoder
-        from resemblyzer import audio as rz_audio
-    except ImportError as error:  # e.g. installed without scripts/setup.sh
-        raise RuntimeError(
-            f"diarizing a mono call needs resemblyzer ({error}); run scripts/setup.sh, "
-            "or pass --no-diarize"
-        ) from error
+    from pipeline.analysis import voice
 
     started = time.perf_counter()
-    model = VoiceEncoder("cpu", verbose=False)
-    model.eval()
-    rz_audio.wav_to_mel_spectrogram(np.zeros(SAMPLE_RATE // 10, np.float32))  # librosa's lazy imports, once
-    log.info("loaded the voice encoder (resemblyzer) in %.2f s", time.perf_counter() - started)
-    return model, torch
+    model = voice.VoiceEncoder(threads)
+    log.info("loaded the voice encoder (resemblyzer, ONNX) in %.2f s", time.perf_counter() - started)
+    return model
 
 
 def units(words: list[Word], pause_s: float = PAUSE_S, unit_s: float = UNIT_S) -> list[Unit]:
@@ -130,42 +119,26 @@ def units(words: list[Word], pause_s: float = PAUSE_S, unit_s: float = UNIT_S) -
 
 def embed(samples: np.ndarray, spans: list[tuple[float, float]], threads: int = 1) -> np.ndarray:
     """One L2-normalised voiceprint per (start, end) span of ``samples`` (16 kHz mono)."""
-    from resemblyzer import audio as rz_audio
+    from pipeline.analysis import voice
 
-    model, torch = encoder()
-    torch.set_num_threads(max(1, threads))
-    mels = []
+    pieces = []
     for start, end in spans:
         mid, half = (start + end) / 2, max((end - start) / 2, MIN_FRAMES * FRAME_S / 2)
         a, b = max(0, int((mid - half) * SAMPLE_RATE)), min(len(samples), int((mid + half) * SAMPLE_RATE))
         piece = samples[a:b].astype(np.float32)
         if len(piece) < int(MIN_FRAMES * FRAME_S * SAMPLE_RATE) // 2 or not np.any(piece):
             piece = np.zeros(int(MIN_FRAMES * FRAME_S * SAMPLE_RATE), np.float32) + 1e-4
-        piece = rz_audio.normalize_volume(piece, TARGET_DBFS)
-        mels.append(torch.from_numpy(rz_audio.wav_to_mel_spectrogram(piece)))
-    if not mels:
+        pieces.append(voice.normalize_volume(piece, TARGET_DBFS))
+    if not pieces:
         return np.zeros((0, 256), np.float32)
-    lengths = torch.tensor([len(m) for m in mels])
-    padded = torch.nn.utils.rnn.pad_sequence(mels, batch_first=True)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, lengths, batch_first=True, enforce_sorted=False)
-    with torch.inference_mode():
-        _, (hidden, _) = model.lstm(packed)
-        raw = model.relu(model.linear(hidden[-1]))
-        out = raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-8)
-    return out.numpy()
+    return encoder(threads).embed(pieces)
 
 
 def voiceprint(samples: np.ndarray) -> np.ndarray:
     """One voiceprint of all the speech in ``samples`` (16 kHz mono): a known agent's voice.
     resemblyzer's own preprocessing (silence trimmed, loudness normalised) and its averaging
     of 1.6 s partial embeddings."""
-    from resemblyzer import preprocess_wav
-
-    model, _ = encoder()
-    wav = preprocess_wav(samples.astype(np.float32), source_sr=SAMPLE_RATE)
-    if len(wav) < MIN_FRAMES * FRAME_S * SAMPLE_RATE:
-        raise ValueError("too little speech for a voiceprint")
-    return model.embed_utterance(wav)
+    return encoder().voiceprint(samples, min_seconds=MIN_FRAMES * FRAME_S)
 
 
 @dataclass(frozen=True)
@@ -258,7 +231,7 @@ def diarize(
     """The voice of every word of a mono track; ``speakers`` 0 = estimate (1 to MAX_VOICES)."""
     import time
 
-    encoder()  # loaded once per process, not counted in ``seconds``
+    encoder(threads)  # loaded once per process, not counted in ``seconds``
     started = time.perf_counter()
     found = units(words)
     if not found:

@@ -9,10 +9,9 @@ One computation, two runners:
   features to float32 rounding (a test pins this), without importing torch and transformers
   or building their model, which cost each worker about 4 s and 500 MB.
 
-The export is made at first use (with torch and transformers) and kept under
-``config.cache_dir()/onnx-encoders/``, named after the content of the model and the adapter,
-so a new head or model gets its own file and an old one is never read by mistake. It is
-written to a temporary name and renamed: workers that export at once each leave a whole file.
+The export is made at first use (with torch and transformers) and kept in the cache of
+``onnx_models``, named after the content of the model and the adapter, so a new head or model
+gets its own file and an old one is never read by mistake.
 Any BERT-family encoder folder (config.json, model.safetensors, tokenizer.json) exports the
 same way; nothing here is written for one architecture.
 """
@@ -21,9 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,17 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import config
+from pipeline.analysis import onnx_models
+from pipeline.analysis.onnx_models import CACHE_SUBDIR, batches  # noqa: F401 (part of this module's surface)
 
 log = logging.getLogger("pipeline")
 
 MAX_TOKENS = 256  # word pieces per text; a longer text loses its oldest words (truncated on the left)
 POOLS = 2  # pooled vectors per text (mean, max)
 EXPORT_VERSION = 1  # bump when the exported graph changes; old files are then ignored
-CACHE_SUBDIR = "onnx-encoders"  # under config.cache_dir()
 OPSET = 17
 EXPORT_TOLERANCE = 1e-4  # largest difference allowed between the export's features and transformers'
-SLACK = 4  # padding tokens per text that a batch may always hold: a run costs about 9 tokens' time
-PADDING = 0.1  # the largest share of a batch's tokens that may be padding (see ``batches``)
 PROBES = ("If you keep calling the CEO, a cease and desist letter may be sent to you.", "ok",
           "Thank you for calling\nhow can I help you today?")  # fmt: skip
 
@@ -158,26 +153,15 @@ def ensure_onnx(model_dir: str | Path | None = None, adapter: Adapter | None = N
                 cache: str | Path | None = None) -> Path:  # fmt: skip
     """Path of the ONNX export of ``model_dir`` with ``adapter``, exporting it at first use."""
     model_dir = Path(model_dir or minilm_path())
-    folder = Path(cache if cache is not None else config.cache_dir()) / CACHE_SUBDIR
-    out_path = folder / f"{model_name(model_dir)}-{_fingerprint(model_dir, adapter or {}, adapter_scale)}.onnx"
-    if out_path.is_file():
-        return out_path
-    folder.mkdir(parents=True, exist_ok=True)
-    log.info("exporting the %s encoder to ONNX (once): %s", model_name(model_dir), out_path)
-    started = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out_path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    key = _fingerprint(model_dir, adapter or {}, adapter_scale)
+    out_path = onnx_models.folder(cache) / f"{model_name(model_dir)}-{key}.onnx"
+
+    def make(tmp: str) -> float:
         model = Encoder(model_dir, adapter, adapter_scale)
         model.export(tmp)
-        gap = model.check(tmp)
-        os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    log.info("exported in %.1f s (%.0f MB; features within %.1g of transformers)", time.perf_counter() - started,
-             out_path.stat().st_size / 1e6, gap)  # fmt: skip
-    return out_path
+        return model.check(tmp)
+
+    return onnx_models.export_once(out_path, make, f"{model_name(model_dir)} encoder")
 
 
 def _fingerprint(model_dir: Path, adapter: Adapter, adapter_scale: float) -> str:
@@ -204,7 +188,6 @@ class OnnxEncoder:
                  threads: int = 1):  # fmt: skip
         import json
 
-        import onnxruntime
         from tokenizers import Tokenizer
 
         path = Path(path or minilm_path())
@@ -214,17 +197,7 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS, direction="left")
         self.tokenizer.no_padding()  # tokenizer.json may pad to a fixed length; embed pads each batch
         self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        exported = ensure_onnx(path, adapter, adapter_scale)
-        try:
-            self.session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
-        except Exception as e:  # a damaged file in the cache (onnxruntime raises its own errors)
-            log.warning("cached ONNX encoder %s is unreadable (%s); exporting it again", exported, e)
-            exported.unlink(missing_ok=True)
-            exported = ensure_onnx(path, adapter, adapter_scale)
-            self.session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_models.session(lambda: ensure_onnx(path, adapter, adapter_scale), threads)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """(len(texts), POOLS * hidden) float32: [mean, max] pooled, each L2-normalised."""
@@ -239,26 +212,3 @@ class OnnxEncoder:
                 mask[row, : len(ids[i])] = 1
             out[idx] = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
         return out
-
-
-def batches(lengths: Sequence[int], batch_size: int, padding: float = PADDING, slack: int = SLACK) -> list[list[int]]:
-    """Indices of texts in batches of at most ``batch_size``, shortest first, each padded to
-    its longest text; a batch closes before its padding would pass ``padding`` of its tokens
-    plus ``slack`` per text.
-
-    The graph computes padding like any token. On the segments of shared/real_speech, batched
-    by characters up to ``batch_size``, the encoder took 1.7 times the numpy forward pass it
-    replaced; bounded so, 0.9 times (and 1.1 times on short corpus lines)."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    out: list[list[int]] = []
-    tokens = 0
-    for i in order:
-        batch = out[-1] if out else None
-        width = lengths[i] * ((len(batch) + 1) if batch else 1)  # the batch's tokens, padding included
-        if batch and len(batch) < batch_size and width - tokens - lengths[i] <= padding * width + slack * (len(batch) + 1):
-            batch.append(i)
-        else:
-            out.append([i])
-            tokens = 0
-        tokens += lengths[i]
-    return out
