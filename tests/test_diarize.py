@@ -226,16 +226,23 @@ def test_a_known_voice_heard_in_a_quiet_band_is_made_once_per_band(samples_dir, 
     decoded = audio_mod.load(samples_dir / "vm_payment_reminder.flac", ConvertOptions())
     sample = decoded.tracks[0][: 6 * SAMPLE_RATE]
     known = roles.KnownVoice(sample, diarize.voiceprint(sample))
+    other = roles.KnownVoice(decoded.tracks[0][6 * SAMPLE_RATE :], diarize.voiceprint(decoded.tracks[0][6 * SAMPLE_RATE :]))
     made = []
-    real = diarize.voiceprint
-    monkeypatch.setattr(diarize, "voiceprint", lambda x: made.append(len(x)) or real(x))
+    real = diarize.voiceprints
+    monkeypatch.setattr(diarize, "voiceprints", lambda xs: made.extend(len(x) for x in xs) or real(xs))
+
+    def heard(recorded, voices=None):
+        return roles._heard_in(voices or {"A": known}, recorded)["A"]
+
     band = diarize.Recording(band=(300.0, 3400.0), background=None)
-    first = roles._heard_in(known, band)
-    assert roles._heard_in(known, band) is first and len(made) == 1  # the next call on that line
-    assert roles._heard_in(known, diarize.Recording(band=(300.0, 3000.0), background=None)) is not first
-    assert roles._heard_in(known, diarize.Recording(band=None, background=None)) is known.print
+    first = heard(band)
+    assert heard(band) is first and len(made) == 1  # the next call on that line
+    assert heard(diarize.Recording(band=(300.0, 3000.0), background=None)) is not first
+    assert heard(diarize.Recording(band=None, background=None)) is known.print
     noisy = diarize.Recording(band=None, background=np.full(SAMPLE_RATE, 0.01, np.float32), speech_db=-20.0)
-    roles._heard_in(known, noisy)
-    roles._heard_in(known, noisy)
-    assert len(made) == 4  # a background is each call's own: never kept
+    heard(noisy)
+    both = roles._heard_in({"A": known, "B": other}, noisy)
+    assert len(made) == 5  # a background is each call's own: never kept; two voices made together
+    assert list(both) == ["A", "B"] and abs(float(both["A"] @ both["B"])) < 0.999
+    assert np.abs(both["B"] - real([diarize.as_recorded(other.sample, noisy)])[0]).max() < 1e-6
     assert first @ known.print < 0.99  # band-limiting changed the print

@@ -199,7 +199,7 @@ def separate_voices(call: CallTranscript, tracks: dict, options: SpeakerOptions)
         started = time.perf_counter()
         candidates = _known_voices(call, options)
         recorded = diarize.recording(tracks[track.channel], words) if candidates else None
-        known = {name: _heard_in(candidates[name], recorded) for name in _likeliest(found, candidates)}
+        known = _heard_in({name: candidates[name] for name in _likeliest(found, candidates)}, recorded)
         agent = _one_known(found, known)
         if agent:  # one voice that is a known agent's: anyone else on the track stands apart from it
             found = diarize.apart_from(found, known[agent])
@@ -415,23 +415,30 @@ def _likeliest(found: diarize.Diarization, candidates: dict[str, KnownVoice]) ->
     return [names[j] for j in np.argsort(-similarity.max(axis=0), kind="stable")[:KNOWN_CANDIDATES]]
 
 
-def _heard_in(known: KnownVoice, recorded: diarize.Recording) -> np.ndarray:
-    """The known voice's print as a track that records voices so would record it: a clean
+def _heard_in(known: dict[str, KnownVoice], recorded: diarize.Recording | None) -> dict[str, np.ndarray]:
+    """Each known voice's print as a track that records voices so would record it: a clean
     sample and the same agent on a telephone-band or noisy call lie too far apart to match
     (see ``diarize.recording``). A print heard in a quiet band is kept for the next call on
-    that band; a background is each call's own."""
-    if recorded.band is None and recorded.background is None:
-        return known.print
-    if recorded.background is None and recorded.band in known.banded:
-        return known.banded[recorded.band]
+    that band; a background is each call's own. The prints still to make are made together."""
+    out: dict[str, np.ndarray] = {}
+    for name, voice in known.items():
+        if recorded is None or (recorded.band is None and recorded.background is None):
+            out[name] = voice.print
+        elif recorded.background is None and recorded.band in voice.banded:
+            out[name] = voice.banded[recorded.band]
+    todo = [name for name in known if name not in out]
+    if not todo:
+        return out
     try:
-        heard = diarize.voiceprint(diarize.as_recorded(known.sample, recorded))
-    except ValueError as e:  # e.g. the background left too little speech to find: compare as it is
-        log.warning("known voice not matched to the call's sound (%s); using the sample as it is", e)
-        return known.print
-    if recorded.background is None:
-        known.banded[recorded.band] = heard
-    return heard
+        heard = diarize.voiceprints([diarize.as_recorded(known[name].sample, recorded) for name in todo])
+    except ValueError as e:  # e.g. the background left too little speech to find: compare as they are
+        log.warning("known voices not matched to the call's sound (%s); using the samples as they are", e)
+        heard = [known[name].print for name in todo]
+    for name, print_ in zip(todo, heard):
+        out[name] = print_
+        if recorded.background is None:
+            known[name].banded[recorded.band] = print_
+    return {name: out[name] for name in known}
 
 
 @functools.lru_cache(maxsize=8)
