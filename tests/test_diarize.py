@@ -245,4 +245,6 @@ def test_a_known_voice_heard_in_a_quiet_band_is_made_once_per_band(samples_dir, 
     assert len(made) == 5  # a background is each call's own: never kept; two voices made together
     assert list(both) == ["A", "B"] and abs(float(both["A"] @ both["B"])) < 0.999
     assert np.abs(both["B"] - real([diarize.as_recorded(other.sample, noisy)])[0]).max() < 1e-6
+    silent = roles.KnownVoice(np.zeros(SAMPLE_RATE, np.float32), known.print)  # nothing to hear: compared as it is
+    assert roles._heard_in({"S": silent}, band)["S"] is known.print and not silent.banded  # and not kept
     assert first @ known.print < 0.99  # band-limiting changed the print

@@ -433,10 +433,10 @@ def _heard_in(known: dict[str, KnownVoice], recorded: diarize.Recording | None) 
         heard = diarize.voiceprints([diarize.as_recorded(known[name].sample, recorded) for name in todo])
     except ValueError as e:  # e.g. the background left too little speech to find: compare as they are
         log.warning("known voices not matched to the call's sound (%s); using the samples as they are", e)
-        heard = [known[name].print for name in todo]
+        return {name: out.get(name, known[name].print) for name in known}
     for name, print_ in zip(todo, heard):
         out[name] = print_
-        if recorded.background is None:
+        if recorded.background is None:  # kept for the next call on this line
             known[name].banded[recorded.band] = print_
     return {name: out[name] for name in known}
 
