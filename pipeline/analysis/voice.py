@@ -2,8 +2,8 @@
 
 resemblyzer (Apache-2.0) ships a speaker encoder in its wheel: 40-band mel power spectra of
 25 ms windows every 10 ms, three LSTM layers of 256, a linear layer, ReLU, L2 norm. Importing
-it costs each worker about 4.5 s and 400 MB (torch and librosa) before the first call is
-diarized. So workers run the same computation in onnxruntime:
+it costs each worker about 4.5 s (torch and librosa) before the first call is diarized, and
+running it peaks at 3.5 times the memory (``benchmarks/voice_encoder.py``). So workers run the same computation in onnxruntime:
 
 - the power spectrum of each piece of audio in numpy (librosa's centred, zero-padded STFT
   with a periodic Hann window, as resemblyzer calls it);
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +30,6 @@ import numpy as np
 from pipeline import config
 from pipeline.analysis import onnx_models
 from pipeline.schema import SAMPLE_RATE
-
-log = logging.getLogger("pipeline")
 
 N_FFT = 400  # 25 ms windows ...
 HOP = 160  # ... every 10 ms
