@@ -161,12 +161,17 @@ def _alone(seg: schema.Segment, options: FlagOptions) -> tuple[bool, bool]:
 
 
 def _fired_by(seg: schema.Segment, options: FlagOptions) -> str:
-    model_alone, rule_alone = _alone(seg, options)
-    if not any(h.effect == "raise" for h in seg.rule_hits):
+    return _source(*_alone(seg, options), ruled=any(h.effect == "raise" for h in seg.rule_hits))
+
+
+def _source(model_alone: bool, rule_alone: bool, ruled: bool) -> str:
+    """Which side fired: "model" when no rule took part, else the one that would have reached
+    the threshold alone, else "both" (both alone, or neither alone but together)."""
+    if not ruled:
         return "model"
     if model_alone != rule_alone:
         return "model" if model_alone else "rule"
-    return "both"  # both alone, or neither alone but together
+    return "both"
 
 
 def _raw_prob(seg: schema.Segment, label: str) -> float:
@@ -268,9 +273,15 @@ def _threat_flag(kind: str, segs: list[schema.Segment], direction: str, options:
 def hostile_score(seg: schema.Segment, options: FlagOptions) -> float:
     """The classifier's hostile probability (kept under the threshold for short segments) and
     the strongest ``hostile`` rule, joined by noisy-OR."""
+    model, _, rule = _hostile_parts(seg, options)
+    return 1.0 - (1.0 - model) * (1.0 - rule)
+
+
+def _hostile_parts(seg: schema.Segment, options: FlagOptions) -> tuple[float, list[schema.RuleHit], float]:
+    """The classifier's hostile probability, the segment's ``hostile`` rule hits and the strongest one's weight."""
+    hits = [h for h in seg.rule_hits if h.effect == "hostile"]
     model = _model_prob(seg, "hostile", options, options.hostile_threshold)
-    rules = max((h.weight for h in seg.rule_hits if h.effect == "hostile"), default=0.0)
-    return 1.0 - (1.0 - model) * (1.0 - rules)
+    return model, hits, max((h.weight for h in hits), default=0.0)
 
 
 def _hostile(seg: schema.Segment, options: FlagOptions) -> bool:
@@ -279,12 +290,8 @@ def _hostile(seg: schema.Segment, options: FlagOptions) -> bool:
 
 def _hostile_evidence(seg: schema.Segment, options: FlagOptions) -> schema.Evidence:
     """Like a threat's: the rude words when a rule took part, else the segment's text."""
-    threshold = options.hostile_threshold
-    model = _model_prob(seg, "hostile", options, threshold)
-    hits = [h for h in seg.rule_hits if h.effect == "hostile"]
-    rule = max((h.weight for h in hits), default=0.0)
-    alone = (model >= threshold, rule >= threshold)
-    fired_by = "model" if not hits or alone == (True, False) else "rule" if alone == (False, True) else "both"
+    model, hits, rule = _hostile_parts(seg, options)
+    fired_by = _source(model >= options.hostile_threshold, rule >= options.hostile_threshold, ruled=bool(hits))
     return _with_words(_evidence(seg, fired_by, _raw_prob(seg, "hostile"), hostile_score(seg, options)), hits)
 
 
