@@ -33,31 +33,14 @@ from threadpoolctl import threadpool_limits
 threadpool_limits({threads})
 pieces = [np.asarray(p, np.float32) for p in np.load({pieces!r}, allow_pickle=True)]
 samples = [np.asarray(p, np.float32) for p in np.load({samples!r}, allow_pickle=True)]
+from pipeline.analysis import voice
+model = voice.Reference() if {runner!r} == "resemblyzer" else voice.VoiceEncoder({threads})
 if {runner!r} == "resemblyzer":
-    import torch
-    from resemblyzer import VoiceEncoder, preprocess_wav
-    from resemblyzer import audio as rz_audio
-    torch.set_num_threads({threads})
-    model = VoiceEncoder("cpu", verbose=False).eval()
-    rz_audio.wav_to_mel_spectrogram(np.zeros(1600, np.float32))  # librosa's lazy imports, as a worker paid them
-    loaded = time.perf_counter()
-    mels = [torch.from_numpy(rz_audio.wav_to_mel_spectrogram(p)) for p in pieces]
-    padded = torch.nn.utils.rnn.pad_sequence(mels, batch_first=True)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, torch.tensor([len(m) for m in mels]),
-                                                     batch_first=True, enforce_sorted=False)
-    with torch.inference_mode():
-        _, (hidden, _) = model.lstm(packed)
-        raw = model.relu(model.linear(hidden[-1]))
-        units = (raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-8)).numpy()
-    embedded = time.perf_counter()
-    prints = np.stack([model.embed_utterance(preprocess_wav(s, source_sr=16000)) for s in samples])
-else:
-    from pipeline.analysis import voice
-    model = voice.VoiceEncoder({threads})
-    loaded = time.perf_counter()
-    units = model.embed(pieces)
-    embedded = time.perf_counter()
-    prints = np.stack(model.voiceprints(samples))
+    model.torch.set_num_threads({threads})
+loaded = time.perf_counter()
+units = model.embed(pieces)
+embedded = time.perf_counter()
+prints = np.stack(model.voiceprints(samples))
 done = time.perf_counter()
 np.save({out!r}, np.concatenate([units, prints]))
 print(json.dumps({{"startup_s": loaded - started, "units_s": embedded - loaded, "prints_s": done - embedded,

@@ -131,24 +131,45 @@ def _probes() -> list[np.ndarray]:
     return out
 
 
-def check(exported: str | Path) -> float:
-    """The largest difference between the export's voiceprints and resemblyzer's (torch, packed
-    sequences, librosa's features) on ``_probes``; ValueError above EXPORT_TOLERANCE."""
-    import onnxruntime
-    import torch
-    from resemblyzer import VoiceEncoder
-    from resemblyzer import audio as rz_audio
+class Reference:
+    """resemblyzer's own voice encoder (torch, librosa's features), as diarization ran it before
+    the export: what ``check`` and ``benchmarks/voice_encoder.py`` compare the export with."""
 
-    model = VoiceEncoder("cpu", verbose=False).eval()
+    def __init__(self):
+        import torch
+        from resemblyzer import VoiceEncoder
+        from resemblyzer import audio as rz_audio
+
+        self.torch, self.audio = torch, rz_audio
+        self.model = VoiceEncoder("cpu", verbose=False).eval()
+        rz_audio.wav_to_mel_spectrogram(np.zeros(N_FFT * 4, np.float32))  # librosa's lazy imports, once
+
+    def embed(self, pieces: list[np.ndarray]) -> np.ndarray:
+        """One voiceprint per piece from exactly its frames (packed sequences)."""
+        torch = self.torch
+        mels = [torch.from_numpy(self.audio.wav_to_mel_spectrogram(p)) for p in pieces]
+        padded = torch.nn.utils.rnn.pad_sequence(mels, batch_first=True)
+        packed = torch.nn.utils.rnn.pack_padded_sequence(padded, torch.tensor([len(m) for m in mels]),
+                                                         batch_first=True, enforce_sorted=False)  # fmt: skip
+        with torch.inference_mode():
+            _, (hidden, _) = self.model.lstm(packed)
+            raw = self.model.relu(self.model.linear(hidden[-1]))
+            return (raw / torch.clamp(torch.norm(raw, dim=1, keepdim=True), min=1e-8)).numpy()
+
+    def voiceprints(self, recordings: list[np.ndarray]) -> list[np.ndarray]:
+        """resemblyzer's ``preprocess_wav`` and ``embed_utterance`` of each recording."""
+        from resemblyzer import preprocess_wav
+
+        return [self.model.embed_utterance(preprocess_wav(r, source_sr=SAMPLE_RATE)) for r in recordings]
+
+
+def check(exported: str | Path) -> float:
+    """The largest difference between the export's voiceprints and resemblyzer's (``Reference``)
+    on ``_probes``; ValueError above EXPORT_TOLERANCE."""
+    import onnxruntime
+
     pieces = _probes()
-    mels = [torch.from_numpy(rz_audio.wav_to_mel_spectrogram(p)) for p in pieces]
-    padded = torch.nn.utils.rnn.pad_sequence(mels, batch_first=True)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(padded, torch.tensor([len(m) for m in mels]), batch_first=True,
-                                                     enforce_sorted=False)  # fmt: skip
-    with torch.inference_mode():
-        _, (hidden, _) = model.lstm(packed)
-        raw = model.relu(model.linear(hidden[-1]))
-        expected = (raw / torch.norm(raw, dim=1, keepdim=True)).numpy()
+    expected = Reference().embed(pieces)
     session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     got = _run(session, [power_spectrum(p) for p in pieces])
     gap = float(np.abs(got - expected).max())
