@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.analysis import encoder
+from pipeline.analysis import encoder, onnx_models
 
 TEXTS = [
     "If you continue to send email to Randall Stevenson, a cease and desist letter may be sent to you.",
@@ -37,7 +37,7 @@ def test_onnx_features_match_transformers_with_and_without_an_adapter(cache_env)
 
 def test_the_export_is_made_once_per_model_and_adapter(cache_env, monkeypatch):
     first = encoder.ensure_onnx(adapter=_adapter(1))
-    assert first.parent == cache_env / encoder.CACHE_SUBDIR and first.stat().st_size > 10_000_000
+    assert first.parent == cache_env / onnx_models.CACHE_SUBDIR and first.stat().st_size > 10_000_000
     made = first.stat().st_mtime_ns
     monkeypatch.setattr(encoder.Encoder, "export", lambda *a: pytest.fail("exported again"))
     assert encoder.ensure_onnx(adapter=_adapter(1)) == first and first.stat().st_mtime_ns == made
@@ -55,12 +55,12 @@ def test_a_failed_export_leaves_no_file(cache_env, monkeypatch):
     monkeypatch.setattr(encoder.Encoder, "export", broken)
     with pytest.raises(RuntimeError):
         encoder.ensure_onnx(adapter=_adapter(3))
-    assert list((cache_env / encoder.CACHE_SUBDIR).iterdir()) == []
+    assert list((cache_env / onnx_models.CACHE_SUBDIR).iterdir()) == []
 
 
 def test_batches_hold_texts_of_like_length_and_little_padding():
     lengths = [40, 5, 6, 100, 41, 5, 7, 39, 120, 6]
-    found = encoder.batches(lengths, batch_size=3, padding=0.1, slack=1)
+    found = onnx_models.batches(lengths, batch_size=3, padding=0.1, slack=1)
     assert sorted(i for b in found for i in b) == list(range(len(lengths)))  # each text once
     assert all(len(b) <= 3 for b in found)
     for b in found:
@@ -68,8 +68,8 @@ def test_batches_hold_texts_of_like_length_and_little_padding():
         assert [lengths[i] for i in b] == sorted(lengths[i] for i in b)
         assert width * len(b) - sum(lengths[i] for i in b) <= 0.1 * width * len(b) + len(b)
     assert [[lengths[i] for i in b] for b in found] == [[5, 5, 6], [6, 7], [39, 40, 41], [100, 120]]
-    assert [len(b) for b in encoder.batches(lengths, batch_size=3, padding=0.0, slack=0)] == [2, 2, 1, 1, 1, 1, 1, 1]
-    assert encoder.batches([], 8) == []
+    assert [len(b) for b in onnx_models.batches(lengths, batch_size=3, padding=0.0, slack=0)] == [2, 2, 1, 1, 1, 1, 1, 1]
+    assert onnx_models.batches([], 8) == []
 
 
 def test_a_damaged_cached_export_is_made_again(cache_env):

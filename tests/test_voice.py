@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from pipeline.analysis import voice
+from pipeline.analysis import onnx_models, voice
 from pipeline.asr import audio as audio_mod
 from pipeline.config import ConvertOptions
 
@@ -59,7 +59,7 @@ def test_a_voiceprint_is_resemblyzers_preprocessing_and_utterance_embedding(spee
 
 def test_the_export_is_made_once_and_a_failed_one_leaves_nothing(cache_env, monkeypatch):
     first = voice.ensure_onnx()
-    assert first.parent == cache_env / "onnx-encoders" and first.name.startswith("resemblyzer-")
+    assert first.parent == cache_env / onnx_models.CACHE_SUBDIR and first.name.startswith("resemblyzer-")
     made = first.stat().st_mtime_ns
     monkeypatch.setattr(voice, "export", lambda *a: pytest.fail("exported again"))
     assert voice.ensure_onnx() == first and first.stat().st_mtime_ns == made
@@ -78,7 +78,7 @@ def test_the_export_is_made_once_and_a_failed_one_leaves_nothing(cache_env, monk
     monkeypatch.setattr(voice, "export", wrong)
     with pytest.raises(ValueError, match="differs from resemblyzer"):
         voice.ensure_onnx()
-    assert list((cache_env / "onnx-encoders").iterdir()) == []
+    assert list((cache_env / onnx_models.CACHE_SUBDIR).iterdir()) == []
 
 
 def test_diarizing_imports_neither_torch_nor_librosa(speech, tmp_path):

@@ -28,7 +28,7 @@ import numpy as np
 
 from pipeline import config
 from pipeline.analysis import onnx_models
-from pipeline.analysis.onnx_models import CACHE_SUBDIR, batches  # noqa: F401 (part of this module's surface)
+from pipeline.analysis.onnx_models import batches
 
 log = logging.getLogger("pipeline")
 
