@@ -69,6 +69,10 @@ class TranscribeOptions:
     beam_size: int = 1  # 1 = greedy decoding
     language: str = ""  # empty = detect (English-only models always say "en")
     vad: bool = True  # skip silence with Silero VAD before decoding
+    vad_threshold: float = 0.5  # Silero's speech probability above which a frame is speech (its own default) ...
+    # ... lowered to this for a track where Silero is unsure of most of the speech
+    # (``transcribe.vad_threshold_for``); 0 or anything >= vad_threshold = never lowered.
+    vad_unsure_threshold: float = 0.3
     word_timestamps: bool = True
     threads: int = 1  # CPU threads per worker process (in Settings: set from RunOptions.threads)
     batch_long_s: float = 0.0  # use batched inference for tracks longer than this (0 = never)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.3"  # 1.3: Track.voices, Segment.voice and speaker_confidence (diarized mono tracks); 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
+SCHEMA_VERSION = "1.4"  # 1.4: AsrInfo.vad_threshold and vad_lowered; 1.3: Track.voices, Segment.voice and speaker_confidence (diarized mono tracks); 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
 
 SAMPLE_RATE = 16000  # Hz of the converted tracks (audio.wav) that every stage after convert reads; Whisper's
 
@@ -172,10 +172,12 @@ class AsrInfo:
     compute_type: str = ""  # int8, float32 ...
     beam_size: int = 1
     vad: bool = True
+    vad_threshold: float | None = None  # Silero's speech threshold when vad (None: written before it was recorded)
     language: str = ""
     language_probability: float = 0.0
     transcribe_s: float = 0.0  # wall seconds spent in the engine
     redone_without_vad: int = 0  # pieces whose VAD transcript spanned too little of the speech
+    vad_lowered: int = 0  # pieces where Silero was unsure of most of the speech: cut at the unsure threshold
 
 
 @dataclass

@@ -25,6 +25,7 @@ from whisper.model import ModelDimensions, Whisper
 from pipeline import config, schema
 from pipeline.asr import ModelLoadError
 from pipeline.asr.ct2_to_openai import encode_alignment_heads, ensure_checkpoint
+from pipeline.asr.transcribe import vad_threshold_for
 from pipeline.schema import SAMPLE_RATE
 
 log = logging.getLogger("pipeline")
@@ -64,7 +65,8 @@ class OpenAIWhisperEngine:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"audio must be mono (one dimension), not shape {audio.shape}")
-        speech, speech_map = find_speech(audio) if options.vad else (audio, None)
+        threshold = vad_threshold_for(audio, options) if options.vad else None
+        speech, speech_map = find_speech(audio, threshold) if options.vad else (audio, None)
         language, language_probability = self._language(speech, options)
         segments: list[schema.Segment] = []
         if speech.size:
@@ -78,6 +80,8 @@ class OpenAIWhisperEngine:
             compute_type=COMPUTE_TYPE,
             beam_size=options.beam_size,
             vad=options.vad,
+            vad_threshold=options.vad_threshold if options.vad else None,
+            vad_lowered=int(options.vad and threshold < options.vad_threshold),
             language=language or "",
             language_probability=round(language_probability, 3),
             transcribe_s=round(time.perf_counter() - started, 3),
@@ -207,15 +211,15 @@ def _faster_whisper_cached(name: str) -> Path | None:
 # --------------------------------------------------------------------------- decoding
 
 
-def find_speech(audio: np.ndarray) -> tuple[np.ndarray, SpeechTimestampsMap | None]:
-    """The speech of ``audio`` (Silero VAD, faster-whisper's defaults) joined end to end.
+def find_speech(audio: np.ndarray, threshold: float = 0.5) -> tuple[np.ndarray, SpeechTimestampsMap | None]:
+    """The speech of ``audio`` (Silero VAD, faster-whisper's defaults but ``threshold``) joined end to end.
 
     Returns the joined samples (empty when there is no speech) and the map from their
     timeline back to the recording's.
     """
     if not audio.size:
         return audio, None
-    chunks = get_speech_timestamps(audio, VadOptions(), sampling_rate=SAMPLE_RATE)
+    chunks = get_speech_timestamps(audio, VadOptions(threshold=threshold), sampling_rate=SAMPLE_RATE)
     if not chunks:
         log.info("VAD found no speech in %.1f s of audio", audio.size / SAMPLE_RATE)
         return audio[:0], None

@@ -87,6 +87,11 @@ def _add_setting_options(p) -> None:
             help=f"beam size for decoding (default: {d.transcribe.beam_size}, greedy)")
     setting("--language", metavar="CODE", dest="transcribe.language", help="spoken language code (default: detect)")
     setting("--no-vad", action="store_false", dest="transcribe.vad", help="transcribe silence too (not recommended)")
+    setting("--vad-threshold", type=float, metavar="P", dest="transcribe.vad_threshold",
+            help=f"Silero VAD's speech probability threshold (default: {d.transcribe.vad_threshold}, Silero's own)")
+    setting("--vad-unsure-threshold", type=float, metavar="P", dest="transcribe.vad_unsure_threshold",
+            help=f"the VAD threshold for a track where Silero is unsure of most of the speech (default: "
+                 f"{d.transcribe.vad_unsure_threshold}; 0 = keep --vad-threshold)")
     setting("--tone-model", metavar="NAME_OR_PATH", dest="tone.model",
             help="Hugging Face text-classification model to use instead of the bundled one")
     setting("--label-map", type=parse_pairs, metavar="MAP", dest="tone.label_map",
