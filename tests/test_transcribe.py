@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import audio_factory as af
-from pipeline.asr import transcribe
+from pipeline.asr import transcribe, vad
 from pipeline.config import TranscribeOptions
 from pipeline.schema import Segment
 
@@ -74,7 +74,7 @@ def test_speech_silero_is_unsure_of_is_cut_at_the_lower_threshold():
     texts = {}
     for unsure in (0.0, 0.3):  # 0: never lowered, Silero's default alone
         options = TranscribeOptions(threads=1, vad_unsure_threshold=unsure)
-        assert transcribe.vad_threshold_for(audio, options) == (unsure or 0.5)
+        assert vad.threshold_for(audio, options) == (unsure or 0.5)
         segments, asr = transcribe.get_engine(options).transcribe(audio, options)
         assert asr.vad_lowered == (unsure > 0)
         texts[unsure] = " ".join(s.text for s in segments).lower()

@@ -23,9 +23,8 @@ from faster_whisper.vad import SpeechTimestampsMap, VadOptions, get_speech_times
 from whisper.model import ModelDimensions, Whisper
 
 from pipeline import config, schema
-from pipeline.asr import ModelLoadError
+from pipeline.asr import ModelLoadError, vad
 from pipeline.asr.ct2_to_openai import encode_alignment_heads, ensure_checkpoint
-from pipeline.asr.transcribe import vad_threshold_for
 from pipeline.schema import SAMPLE_RATE
 
 log = logging.getLogger("pipeline")
@@ -65,7 +64,7 @@ class OpenAIWhisperEngine:
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         if audio.ndim != 1:
             raise ValueError(f"audio must be mono (one dimension), not shape {audio.shape}")
-        threshold = vad_threshold_for(audio, options) if options.vad else None
+        threshold = vad.threshold_for(audio, options) if options.vad else None
         speech, speech_map = find_speech(audio, threshold) if options.vad else (audio, None)
         language, language_probability = self._language(speech, options)
         segments: list[schema.Segment] = []

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pipeline.asr import ModelLoadError
+from pipeline.asr import ModelLoadError, vad
 from pipeline.config import TranscribeOptions
 from pipeline.schema import SAMPLE_RATE, AsrInfo, Segment, Word
 
@@ -28,14 +28,6 @@ NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 
 SAMPLING_SEED = 0  # for the temperature fallback's sampling
-# Silero VAD's default threshold keeps frames whose speech probability exceeds 0.5. On some
-# telephone-band voices it is unsure of nearly everything: on rendered 8 kHz calls it kept 2 to
-# 22 s of 31 to 58 s of speech, and the transcript lost that much (word error rate 0.53-0.82
-# where 0.3 gives 0.07-0.25). On the 16 real recordings of shared/real_speech at least 0.80 of
-# the frames above 0.3 are above 0.5; on those rendered calls at most 0.60. So a track whose
-# sure speech is under UNSURE_SHARE of its likely speech is cut at the unsure threshold.
-UNSURE_SHARE = 0.7
-VAD_WINDOW = 512  # samples per Silero speech probability (32 ms)
 MIN_COVERAGE = 0.5  # a VAD transcript whose segments span less of the detected speech ...
 MIN_SPEECH_S = 4.0  # ... (of at least this many seconds) is done again without VAD
 PIECE_S = 300.0  # longer tracks are transcribed in pieces of about this many seconds ...
@@ -116,7 +108,7 @@ class FasterWhisperEngine:
         # Whisper falls back to sampling at higher temperatures on hard audio: a fixed seed per
         # recording makes a rerun give the same transcript.
         ctranslate2.set_random_seed(SAMPLING_SEED)
-        threshold = vad_threshold_for(audio, options) if options.vad else None
+        threshold = vad.threshold_for(audio, options) if options.vad else None
         kwargs = dict(
             beam_size=options.beam_size,
             language=options.language or None,
@@ -165,23 +157,6 @@ class FasterWhisperEngine:
         else:
             raw, info = self.model.transcribe(audio, **kwargs)
         return [_segment(i, s) for i, s in enumerate(raw)], info
-
-
-def vad_threshold_for(audio: np.ndarray, options: TranscribeOptions) -> float:
-    """The VAD threshold for ``audio``: ``options.vad_threshold``, or ``vad_unsure_threshold``
-    when the frames above the first are under UNSURE_SHARE of those above the second."""
-    sure, unsure = options.vad_threshold, options.vad_unsure_threshold
-    if not 0 < unsure < sure or len(audio) < VAD_WINDOW:
-        return sure
-    from faster_whisper.vad import get_vad_model
-
-    probs = np.ravel(get_vad_model()(np.pad(audio, (0, -len(audio) % VAD_WINDOW))))
-    likely = int(np.sum(probs > unsure))
-    if likely and np.sum(probs > sure) < UNSURE_SHARE * likely:
-        log.info("Silero VAD is unsure of %.0f%% of the likely speech: threshold %.2f instead of %.2f",
-                 100 * (1 - np.sum(probs > sure) / likely), unsure, sure)
-        return unsure
-    return sure
 
 
 def _coverage(segments: list[Segment], speech_s: float | None) -> float:
