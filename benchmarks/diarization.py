@@ -123,11 +123,18 @@ def render(scripts: list[dict], out: Path, calls: int, voicemails: int, voices: 
         rows.append({"file": file, "direction": script["direction"], "kind": script["kind"], "true_agent": agent,
                      "speakers": "1" if script["kind"] == "voicemail" else ""})
         print(f"[{i + 1}/{len(picked)}] {file}", flush=True)
-    agents = out / "agents"
-    agents.mkdir(exist_ok=True)
-    for name, voice in pool.items():
-        write_condition(say(SAMPLE_TEXT, voice), "clean", 0, agents / f"{name}.wav")
     return rows
+
+
+def agent_voices(out: Path, voices: str) -> Path:
+    """A few seconds of each pool agent's voice, in other words than the calls': ``--agents``.
+    Kept apart from the runs' output folders (the ``agents`` run is analysed again each time)."""
+    folder = out / "agent_voices"
+    folder.mkdir(exist_ok=True)
+    for name, voice in POOLS[voices].items():
+        if not (folder / f"{name}.wav").is_file():
+            write_condition(say(SAMPLE_TEXT, voice), "clean", 0, folder / f"{name}.wav")
+    return folder
 
 
 def add_real(paths: list[Path], out: Path) -> list[dict]:
@@ -269,7 +276,8 @@ def main() -> None:
     plain = manifest_for(rows, out, "manifest.csv", speakers=False)
     run(out, plain, out / "plain")
     report(rows, out / "plain", out, "mono, no known voices")
-    for name, extra, manifest in (("agents", ["--agents", str(out / "agents")], plain),
+    samples = agent_voices(out, args.voices)
+    for name, extra, manifest in (("agents", ["--agents", str(samples)], plain),
                                   ("given", [], manifest_for(rows, out, "manifest_speakers.csv", speakers=True))):
         folder = out / name
         if not folder.exists():  # the same transcripts, analysed again
