@@ -102,7 +102,7 @@ def test_agents_add_their_calls_up(call_segments):
 def test_metrics_are_written_in_transcript_json_and_read_back(call_segments):
     c = call("Dana", call_segments, 12.0)
     data = json.loads(json.dumps(schema.to_dict(c)))
-    assert data["schema_version"] == "1.3"
+    assert data["schema_version"] == schema.SCHEMA_VERSION
     assert list(data)[-1] == "metrics"  # a new field, at the end; nothing renamed
     assert data["metrics"]["speakers"]["agent"]["words_per_minute"] == 120.0
     assert schema.from_dict(CallTranscript, data).metrics == c.metrics

@@ -17,6 +17,7 @@ import tasks
 from pipeline.run import progress, runner, worker
 from pipeline.run.cli import main as callqa
 from pipeline.run.inputs import plan_batch
+from pipeline.schema import SCHEMA_VERSION
 
 
 def read_summary(out):
@@ -79,7 +80,7 @@ def test_conversation_metrics_reach_the_transcript_the_summary_and_the_report(sa
     row = next(r for r in read_summary(sample_run) if r["source"].endswith("call_support_stereo.wav"))
     data = json.loads((sample_run / "calls" / row["call_id"] / "transcript.json").read_text())
     m = data["metrics"]
-    assert data["schema_version"] == "1.3" and set(m["speakers"]) == {"agent", "customer"}
+    assert data["schema_version"] == SCHEMA_VERSION and set(m["speakers"]) == {"agent", "customer"}
     assert 0 < m["talk_s"] <= m["duration_s"] and m["talk_s"] + m["non_talk_s"] == pytest.approx(m["duration_s"], abs=0.01)
     assert 60 < m["speakers"]["agent"]["words_per_minute"] < 300  # a person's speed
     assert float(row["agent_talk_s"]) == m["speakers"]["agent"]["talk_s"]
