@@ -10,7 +10,8 @@ calibrated when, of the lines (or flags) scored about p, a share of about p is r
 - per line: the head's score for ``threatening`` and for ``hostile`` against the line's tone,
   and its top tone's score against whether that tone is the line's;
 - per flag: a raised flag's score against whether the script's label is the flag's kind
-  (``threatening_outbound`` -> threat, ``hostile_agent`` -> hostile, ``abusive_caller`` -> abusive).
+  (``threatening_outbound`` and ``threatening_agent`` -> threat, ``hostile_agent`` -> hostile,
+  ``abusive_caller`` -> abusive).
 
 Printed per score band (0-0.1, ..., 0.9-1.0): how many, the mean score, the share right; and the
 expected calibration error (ECE: the bands' gaps between mean score and share right, weighted

@@ -14,11 +14,11 @@ noisy and mp3; calls stereo or mixed to mono) and runs the whole pipeline. Both 
 the figures per label are printed side by side. Rendered sets and outputs go under ``--work``
 (default ``outputs/heldout``) and are reused when present.
 
-A writer's labels can be wider than callqa's flags: ``threatening_outbound`` is an agent's
-threat in an outbound (or unknown-direction) call, ``abusive_caller`` a caller who threatens the
-agent. A second table scores only the scripts inside those definitions (a ``threat`` script
-of an inbound call, or an ``abusive`` one whose caller insults but never threatens, is left
-out; it is not counted as benign either), when any script falls outside them.
+A writer's labels can be wider than callqa's flags: a ``threat`` is an agent's threat
+(``threatening_outbound``, or ``threatening_agent`` in an inbound call), ``abusive_caller`` a
+caller who threatens the agent. A second table scores only the scripts inside those definitions
+(an ``abusive`` script whose caller insults but never threatens is left out; it is not counted
+as benign either), when any script falls outside them.
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ LABELS = ("threat", "abusive", "hostile")
 
 def in_scope(script: dict) -> bool:
     """Is the script's label one that callqa's flags define (see the module's docstring)?"""
-    if script["label"] == "threat":
-        return script["direction"] != "inbound"
     if script["label"] == "abusive":
         return any(t["speaker"] == "customer" and t["tone"] == "threatening" for t in script["turns"])
     return True
@@ -106,7 +104,7 @@ def main() -> None:
     results = {form: evaluate(form, args.scripts, args.work, args.head, args.workers) for form in forms}
     table(results, forms)
     if results[forms[0]]["scoped"]:
-        print("\nonly the scripts inside callqa's flag definitions (outbound threats, callers who threaten):")
+        print("\nonly the scripts inside callqa's flag definitions (agents' threats, callers who threaten):")
         table(results, forms, "scoped")
 
 

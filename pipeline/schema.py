@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.4"  # 1.4: AsrInfo.vad_threshold and vad_lowered; 1.3: Track.voices, Segment.voice and speaker_confidence (diarized mono tracks); 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
+SCHEMA_VERSION = "1.5"  # 1.5: Flag.type threatening_agent; 1.4: AsrInfo.vad_threshold and vad_lowered; 1.3: Track.voices, Segment.voice and speaker_confidence (diarized mono tracks); 1.2: CallTranscript.metrics, Track.role_source, AsrInfo.redone_without_vad, RuleHit.sounds_like
 
 SAMPLE_RATE = 16000  # Hz of the converted tracks (audio.wav) that every stage after convert reads; Whisper's
 
@@ -45,10 +45,11 @@ THREAT_TYPES = (
 )
 
 # Flag types and severities, least to most severe.
-THREATENING_OUTBOUND = "threatening_outbound"
+THREATENING_OUTBOUND = "threatening_outbound"  # an agent's threat in an outbound (or unknown-direction) call
+THREATENING_AGENT = "threatening_agent"  # an agent's threat in an inbound call
 ABUSIVE_CALLER = "abusive_caller"
 HOSTILE_AGENT = "hostile_agent"
-FLAG_TYPES = (THREATENING_OUTBOUND, ABUSIVE_CALLER, HOSTILE_AGENT)
+FLAG_TYPES = (THREATENING_OUTBOUND, ABUSIVE_CALLER, HOSTILE_AGENT, THREATENING_AGENT)
 SEVERITIES = ("low", "medium", "high", "critical")
 
 # Manifest columns that name the parties (case does not matter), the first with a value wins.

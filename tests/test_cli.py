@@ -58,3 +58,19 @@ def test_evaluate_scores_the_batch_and_writes_its_metrics(tmp_path, monkeypatch,
     metrics = json.loads((tmp_path / "evaluation.json").read_text())
     assert metrics["calls"] == 2 and metrics["labels"]["threat"]["recall"] == 1.0
     assert "misses: 0" in capsys.readouterr().out
+
+
+def test_an_agents_threat_in_an_inbound_call_scores_as_a_threat():
+    from pipeline import schema
+    from pipeline.run.evaluate import score
+
+    inbound = schema.Flag(schema.THREATENING_AGENT, "high", 0.8, schema.INBOUND, schema.AGENT, "model")
+    rude = schema.Flag(schema.HOSTILE_AGENT, "low", 0.7, schema.INBOUND, schema.AGENT, "model")
+    results = [
+        schema.CallTranscript("a", "a.wav", metadata={"label": "threat"}, flags=[inbound]),
+        schema.CallTranscript("b", "b.wav", metadata={"label": "hostile"}, flags=[inbound, rude]),
+        schema.CallTranscript("c", "c.wav", metadata={"label": "threat"}),
+    ]
+    threat = score(results)["labels"]["threat"]
+    assert (threat["tp"], threat["fp"], threat["fn"]) == (1, 1, 1)
+    assert score(results)["labels"]["hostile"]["tp"] == 1

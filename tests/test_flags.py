@@ -120,8 +120,17 @@ def test_mono_voicemail_with_unknown_speaker_counts_as_the_agent(rules):
     assert flag.reason.startswith("Unknown speaker (counted as the agent) threatened legal action")
 
 
-def test_agent_threat_in_an_inbound_call_is_not_threatening_outbound(rules):
-    assert run(call(VOICEMAIL), "inbound", rules) == []
+def test_agent_threat_in_an_inbound_call_is_threatening_agent(rules):
+    found = run(call(VOICEMAIL), "inbound", rules)
+    assert [f.type for f in found] == [schema.THREATENING_AGENT]
+    flag = found[0]
+    assert flag.speaker == "agent" and flag.threat_type == "legal" and flag.severity in ("high", "critical")
+    assert flag.reason.startswith("Agent threatened legal action (") and flag.reason.endswith("in an inbound call")
+    assert [e.segment_id for e in flag.evidence] == [2]
+
+
+def test_unknown_speaker_threat_in_an_inbound_call_is_the_callers_not_the_agents(rules):
+    assert [f.type for f in run(call(VOICEMAIL, speaker="unknown"), "inbound", rules)] == [schema.ABUSIVE_CALLER]
 
 
 # --------------------------------------------------------------------------- abusive_caller

@@ -11,7 +11,9 @@ benign context found by lower rules::
 Who counts as whom: the flag for threats against customers (``threatening_outbound``) looks at
 agent segments in outbound or unknown-direction calls. A segment with an unknown speaker (mono
 recording, no role in the manifest) in such a call counts as the agent side: a voicemail left by
-the company is an agent speaking. In an inbound call an unknown speaker counts as the caller.
+the company is an agent speaking. In an inbound call an unknown speaker counts as the caller, and
+an agent's threat there (a known agent: a channel, the manifest or diarization said so) is
+``threatening_agent``: the same threat against a customer who rang in.
 The flag for threats against agents (``abusive_caller``) looks at customer segments in calls of
 any direction: a customer the agent rang up who threatens the agent is as much a danger to
 the agent as one who rang in.
@@ -327,13 +329,14 @@ def detect_flags(segments: list[schema.Segment], direction: str, options: FlagOp
     """
     direction = (direction or "").strip().lower()
     direction = direction if direction in schema.DIRECTIONS else schema.UNKNOWN
-    threats = {schema.THREATENING_OUTBOUND: [], schema.ABUSIVE_CALLER: []}
+    threats = {schema.THREATENING_OUTBOUND: [], schema.THREATENING_AGENT: [], schema.ABUSIVE_CALLER: []}
     hostile = []
     for seg in segments:
         side = _side(seg, direction)
         if seg.threat_score >= options.threat_threshold:
-            if side == schema.AGENT and direction != schema.INBOUND:
-                threats[schema.THREATENING_OUTBOUND].append(seg)
+            if side == schema.AGENT:
+                kind = schema.THREATENING_AGENT if direction == schema.INBOUND else schema.THREATENING_OUTBOUND
+                threats[kind].append(seg)
             elif side == schema.CUSTOMER:
                 threats[schema.ABUSIVE_CALLER].append(seg)
         if side == schema.AGENT and _hostile(seg, options):

@@ -30,6 +30,7 @@ FLAG_LABELS = {
     "threatening_outbound": "Threatening outbound",
     "abusive_caller": "Abusive caller",
     "hostile_agent": "Hostile agent",
+    "threatening_agent": "Threatening agent (inbound)",
 }
 
 

@@ -6,8 +6,8 @@ segment's words, with the same speaker's earlier segment as context exactly as t
 read it at run time (``analysis/context.py``), and a tone:
 
 - confirmed, or changed: ``threatening`` for a threat flag (``threatening_outbound``,
-  ``abusive_caller``; with the flag's threat type), ``hostile`` for ``hostile_agent``, by the
-  type the reviewer gave;
+  ``threatening_agent``, ``abusive_caller``; with the flag's threat type), ``hostile`` for
+  ``hostile_agent``, by the type the reviewer gave;
 - dismissed as "not a threat" or "policy allows": ``neutral``, a hard negative;
 - dismissed as "wrong speaker", "ASR error" or "other": no line, since the words may well be
   a threat (said by the other party, or misheard into these words).
@@ -26,11 +26,19 @@ from pipeline.config import ToneOptions
 from pipeline.review.board import Board
 from pipeline.review.calls import CallIndex
 from pipeline.review.store import CHANGE, CONFIRM, DISMISS, Review
-from pipeline.schema import ABUSIVE_CALLER, HOSTILE_AGENT, THREAT_TYPES, THREATENING_OUTBOUND, CallTranscript
+from pipeline.schema import (
+    ABUSIVE_CALLER,
+    HOSTILE_AGENT,
+    THREAT_TYPES,
+    THREATENING_AGENT,
+    THREATENING_OUTBOUND,
+    CallTranscript,
+)
 
 AUTHOR = "review"  # the lines' author (``corpus.split_by_author`` holds authors out)
 NEUTRAL_REASONS = ("not_a_threat", "policy_allows")  # dismissals whose words are a hard negative
-TONE_OF_FLAG = {THREATENING_OUTBOUND: "threatening", ABUSIVE_CALLER: "threatening", HOSTILE_AGENT: "hostile"}
+TONE_OF_FLAG = {THREATENING_OUTBOUND: "threatening", THREATENING_AGENT: "threatening", ABUSIVE_CALLER: "threatening",
+                HOSTILE_AGENT: "hostile"}
 SERIOUSNESS = ("neutral", "hostile", "threatening")  # a conflict keeps the later one
 
 

@@ -1,8 +1,8 @@
 """``callqa evaluate``: the whole pipeline on labelled recordings, flags scored against labels.
 
-The manifest's ``label`` column says what each recording is: ``threat`` (an outbound agent
-threat), ``abusive`` (a caller threatening the agent), ``hostile`` (a rude agent) or
-``benign``; a recording without a label counts as benign (e.g. ../shared/real_speech, where
+The manifest's ``label`` column says what each recording is: ``threat`` (an agent's threat:
+flagged ``threatening_outbound``, or ``threatening_agent`` in an inbound call), ``abusive`` (a
+caller threatening the agent), ``hostile`` (a rude agent) or ``benign``; a recording without a label counts as benign (e.g. ../shared/real_speech, where
 nothing should be flagged).
 """
 
@@ -12,9 +12,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from pipeline.schema import ABUSIVE_CALLER, HOSTILE_AGENT, THREATENING_OUTBOUND, CallTranscript
+from pipeline.schema import ABUSIVE_CALLER, HOSTILE_AGENT, THREATENING_AGENT, THREATENING_OUTBOUND, CallTranscript
 
-LABEL_OF_FLAG = {THREATENING_OUTBOUND: "threat", ABUSIVE_CALLER: "abusive", HOSTILE_AGENT: "hostile"}
+LABEL_OF_FLAG = {THREATENING_OUTBOUND: "threat", THREATENING_AGENT: "threat", ABUSIVE_CALLER: "abusive",
+                 HOSTILE_AGENT: "hostile"}
 LABELS = ("threat", "abusive", "hostile", "benign")
 EVALUATION_JSON = "evaluation.json"
 
@@ -35,10 +36,10 @@ def score(results: list[CallTranscript]) -> dict:
     scored = [r for r in results if r.status == "ok"]
     report: dict = {"calls": len(scored), "skipped": len(results) - len(scored), "labels": {}}
     for label in LABELS[:-1]:
-        flag_type = next(k for k, v in LABEL_OF_FLAG.items() if v == label)
-        tp = sum(1 for r in scored if truth(r) == label and any(f.type == flag_type for f in r.flags))
-        fp = sum(1 for r in scored if truth(r) != label and any(f.type == flag_type for f in r.flags))
-        fn = sum(1 for r in scored if truth(r) == label and not any(f.type == flag_type for f in r.flags))
+        said = [any(LABEL_OF_FLAG[f.type] == label for f in r.flags) for r in scored]
+        tp = sum(1 for r, s in zip(scored, said) if truth(r) == label and s)
+        fp = sum(1 for r, s in zip(scored, said) if truth(r) != label and s)
+        fn = sum(1 for r, s in zip(scored, said) if truth(r) == label and not s)
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
