@@ -103,3 +103,18 @@ def test_only_the_closest_known_agents_are_heard_as_the_call_records_them():
              for name, p in {"far": (0, 0, 1), "near_first": (0.9, 0.1, 0.2), "near_second": (0.1, 0.8, 0.3)}.items()}  # fmt: skip
     assert roles._likeliest(found, known) == ["near_first", "near_second"]
     assert roles._likeliest(found, dict(list(known.items())[:2])) == ["far", "near_first"]  # few: all, in order
+
+
+def test_a_business_name_and_who_picks_up_answers_an_inbound_call_and_a_callers_hello_does_not():
+    named = _voiced([("S2", "Pine Rose and Toast this is Ellie"), ("S1", "Hi, I booked a table")])
+    assert roles._opener(named, "inbound")[:2] == ("S2", "answered the inbound call with a name")
+    caller = _voiced([("S1", "Hi, this is Dana, I'm calling about my bill."), ("S2", "Sure.")])
+    assert roles._opener(caller, "inbound") is None
+    fed_up = _voiced([("S1", "The internet, this is the third time it dropped."), ("S2", "I'm sorry.")])
+    assert roles._opener(fed_up, "inbound") is None
+    assert roles._opener(named, "outbound") is None  # who picks up an outbound call is the customer
+
+
+def test_what_can_i_do_for_you_is_the_agents():
+    assert roles._cue_score("Reservations. What can I do for you?", "inbound") >= 1.5
+    assert roles._cue_score("Okay, what do you need?", "inbound") >= 1.5

@@ -95,6 +95,7 @@ _CUES = [(re.compile(p, re.I), w) for p, w in (
     (r"\byour (account|policy|claim|card|payment|balance|order|request|appointment|application)\b", 0.7),
     (r"\bcalling (you )?(from|on behalf of)\b", 2.0),
     (r"\bhow (can|may|could) i (help|assist)\b", 2.5),
+    (r"\bwhat (can|may) (i|we) (do for|help you with)\b|\bwhat do you need\b", 1.5),
     (r"\banything else (i|we) can\b", 2.0),
     (r"\b(can|could|may) i (have|get|take|confirm|verify) your\b", 1.5),
     (r"\b(verify|confirm) (your|the) (identity|account|address|date of birth|name)\b", 1.5),
@@ -136,6 +137,12 @@ ANSWER_WORDS = 8  # the first turn of an outbound call, this short and opening w
 ANSWER_MAX_CUES = 1.0  # ... unless its words point to the agent this much ("Hello, is this Ms. Ortiz?")
 _COMPANY_GREETING = re.compile(r"^\W*(good (morning|afternoon|evening)|thanks? (you )?for calling|welcome to)\b", re.I)
 COMPANY_GREETING_WORDS = 6  # ... and of an inbound call, opening with a greeting and going on past it, is the company's
+# "Pine Rose and Toast, this is Ellie": a business's name, then who picks up. Not a caller's
+# "Hi, this is Dana, I'm calling about my bill", which opens with a greeting or says why.
+# The name after "this is" must be capitalised (as the recogniser writes names): "the
+# internet, this is the third time" is not one.
+_COMPANY_NAMING = re.compile(r"^\W*(?!(?i:hi|hello|hey|yes|yeah|oh|um|uh|well|so|and|but|okay|ok|i|my)\b)"
+                             r"([\w'&.-]+,?\s+){1,5}(?i:this is) (?!I\b|The\b)[A-Z][a-z]+\b")
 
 
 def decide_roles(call: CallTranscript, measured: list[Prosody | None]) -> None:
@@ -360,8 +367,9 @@ def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
     """(voice, why, log-odds that it is the agent) of the voice that answers the call: in an
     outbound call a short greeting ("Hello?", "Yes, speaking") is the customer's; in an inbound
     call a greeting that goes on ("Good evening, Lakeshore reservations, how can I help?") is
-    the company's. Who speaks first is not used on its own: recordings often start mid-call,
-    after the greeting (an IVR, a transfer)."""
+    the company's, as is one that names the business and who picks up ("Pine Rose and Toast,
+    this is Ellie"). Who speaks first is not used on its own: recordings often start mid-call,
+    after the greeting (an IVR, a transfer), and written calls often open with the caller."""
     voiced = [s for s in segments if s.voice]
     if not voiced:
         return None
@@ -372,6 +380,8 @@ def _opener(segments: list, direction: str) -> tuple[str, str, float] | None:
         return first.voice, "answered the outbound call", -2 * ORDER_WEIGHT
     if direction == INBOUND and _COMPANY_GREETING.match(first.text) and words >= COMPANY_GREETING_WORDS:
         return first.voice, "answered the inbound call with a greeting", 1.5 * ORDER_WEIGHT
+    if direction == INBOUND and _COMPANY_NAMING.match(first.text) and _cue_score(first.text, direction) >= 0:
+        return first.voice, "answered the inbound call with a name", 1.5 * ORDER_WEIGHT
     return None
 
 
