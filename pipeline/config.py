@@ -100,7 +100,7 @@ class SpeakerOptions:
 class FlagOptions:
     rules: str = ""  # YAML rules file; empty = the shipped pipeline/data/rules.yaml
     threat_threshold: float = 0.5  # combined threat score that flags a segment
-    hostile_threshold: float = 0.6  # hostile probability that flags an agent segment (see README: Evaluation)
+    hostile_threshold: float = 0.5  # hostile probability that flags an agent segment (see README: Evaluation)
     critical_threshold: float = 0.85  # threat score from which severity is critical
     review_threshold: float = 0.25  # threat score from which reports show a segment's score (below threat_threshold: worth a look)
     model_weight: float = 1.0  # how much the classifier counts against the rules

@@ -197,8 +197,9 @@ def test_rude_words_flag_a_hostile_agent_the_classifier_missed(rules):
     assert flag.score == pytest.approx(1 - 0.85 * 0.3) and segs[0].threat_score < 0.05
     mild = "Like I said, the modem is the white box with the lights on it."
     assert run([make_segment(mild, hostile=0.1)], "inbound", rules) == []  # 0.4 alone
-    flag = only(run([make_segment(mild, hostile=0.5)], "inbound", rules), schema.HOSTILE_AGENT)
-    assert flag.fired_by == "both" and flag.score == pytest.approx(1 - 0.5 * 0.6)
+    # Under hostile_threshold alone, the classifier (0.45) and the rule (0.4) flag together.
+    flag = only(run([make_segment(mild, hostile=0.45)], "inbound", rules), schema.HOSTILE_AGENT)
+    assert flag.fired_by == "both" and flag.score == pytest.approx(1 - 0.55 * 0.6)
     # Not the customer's words, and not the kind uses of the same words.
     assert run([make_segment("That is not my problem, you sort it out.", "customer")], "inbound", rules) == []
     for kind in ("Whatever works for you is fine with me.", "Sorry, I am such an idiot, I typed it backwards."):

@@ -139,7 +139,7 @@ def test_decisions_survive_a_reload_and_the_unreviewed_filter_shows_what_is_left
     assert page.problems == []
 
 
-def test_the_keyboard_reviews_flag_after_flag(browser, base, ids):
+def test_the_keyboard_reviews_flag_after_flag(browser, base, ids, out):
     e = ids["e_mixed"]
     page = _open(browser, f"{base}/calls/{e}", (base, "data:"))
     page.fill("#reviewer", "Kim")
@@ -161,8 +161,10 @@ def test_the_keyboard_reviews_flag_after_flag(browser, base, ids):
     page.keyboard.press("k")
     _wait(page, "document.querySelector('#flag-1').classList.contains('current')")
     page.keyboard.press("j")
-    page.keyboard.press("j")  # past the last flag: the next flagged call
-    page.wait_for_url(f"**/calls/{ids['b_threat']}")
+    page.keyboard.press("j")  # past the last flag: the next flagged call, in the batch's order (flagged.csv)
+    order = list(dict.fromkeys(line.split(",")[0] for line in (out / "flagged.csv").read_text().splitlines()[1:]))
+    assert order.index(e) < len(order) - 1  # most severe first, then by score: the head decides between equals
+    page.wait_for_url(f"**/calls/{order[order.index(e) + 1]}")
     assert page.problems == []
 
 
