@@ -2,8 +2,8 @@
 
 The manifest's ``label`` column says what each recording is: ``threat`` (an agent's threat:
 flagged ``threatening_outbound``, or ``threatening_agent`` in an inbound call), ``abusive`` (a
-caller threatening the agent), ``hostile`` (a rude agent) or ``benign``; a recording without a label counts as benign (e.g. ../shared/real_speech, where
-nothing should be flagged).
+caller threatening the agent), ``hostile`` (a rude agent) or ``benign``; a recording without a
+label counts as benign (e.g. ../shared/real_speech, where nothing should be flagged).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def score(results: list[CallTranscript]) -> dict:
     scored = [r for r in results if r.status == "ok"]
     report: dict = {"calls": len(scored), "skipped": len(results) - len(scored), "labels": {}}
     for label in LABELS[:-1]:
-        said = [any(LABEL_OF_FLAG[f.type] == label for f in r.flags) for r in scored]
+        said = [any(LABEL_OF_FLAG.get(f.type) == label for f in r.flags) for r in scored]  # a type it does not know says nothing
         tp = sum(1 for r, s in zip(scored, said) if truth(r) == label and s)
         fp = sum(1 for r, s in zip(scored, said) if truth(r) != label and s)
         fn = sum(1 for r, s in zip(scored, said) if truth(r) == label and not s)
